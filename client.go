@@ -1,0 +1,304 @@
+package fern
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fernmq/fern/protocol"
+	"github.com/fernmq/fern/subject"
+)
+
+// Read buffer sizes: a connection starts small and grows while its reads
+// fill the buffer, so idle connections stay cheap and busy ones batch well.
+const (
+	minReadBuf = 1024
+	maxReadBuf = 64 * 1024
+	// maxSpareOut is the largest outbound buffer kept for reuse after a
+	// burst; larger ones are dropped so a burst does not pin memory.
+	maxSpareOut = 1 << 20
+)
+
+// levelTrace is the slog level for protocol tracing (-V).
+const levelTrace = slog.Level(-8)
+
+// closeReason says why a connection ended; it is logged.
+type closeReason string
+
+const (
+	reasonClientClosed   closeReason = "client closed"
+	reasonServerShutdown closeReason = "server shutdown"
+	reasonProtocol       closeReason = "protocol violation"
+	reasonAuth           closeReason = "authorization violation"
+	reasonAuthTimeout    closeReason = "authentication timeout"
+	reasonMaxPayload     closeReason = "maximum payload exceeded"
+	reasonMaxConns       closeReason = "maximum connections exceeded"
+	reasonStale          closeReason = "stale connection"
+	reasonSlowPending    closeReason = "slow consumer (pending bytes)"
+	reasonSlowWrite      closeReason = "slow consumer (write deadline)"
+	reasonWriteError     closeReason = "write error"
+	reasonReadError      closeReason = "read error"
+)
+
+// errStop is returned by a handler to stop parsing: the connection is
+// already being closed and its -ERR (if any) is queued.
+var errStop = errors.New("fern: connection closing")
+
+// subscription is one SUB of a client. It is the value stored in the
+// server's sublist.
+type subscription struct {
+	client  *client
+	subject string
+	queue   string
+	sid     []byte
+	// max is the auto-unsubscribe limit (0: none); delivered counts
+	// deliveries so the limit can be enforced by any publisher goroutine.
+	max       atomic.Int64
+	delivered atomic.Int64
+}
+
+// client is one client connection. Two goroutines serve it: readLoop owns
+// the parser and everything marked "read goroutine only"; writeLoop owns
+// the socket writes. mu guards the rest.
+type client struct {
+	srv  *Server
+	cid  uint64
+	nc   net.Conn
+	ip   string
+	log  *slog.Logger
+	opts *Options
+
+	// Read goroutine only.
+	parser    *protocol.Parser
+	conn      connectInfo
+	connected bool // CONNECT received and accepted
+	result    subject.Result[*subscription]
+	// flushSet holds the connections this read pass queued bytes for; each
+	// is signalled once when the pass ends.
+	flushSet map[*client]struct{}
+
+	lastIn atomic.Int64 // unix nanos of the last inbound bytes
+
+	mu            sync.Mutex
+	subs          map[string]*subscription // by sid
+	headers       bool                     // the client accepts HMSG
+	out           []byte                   // queued, not yet taken by the writer
+	spare         []byte                   // reused outbound buffer
+	inflight      int                      // bytes the writer is writing now
+	pingsOut      int
+	firstPingSent bool
+	firstPongSent bool
+	authenticated bool
+	closed        bool
+	flushOnClose  bool
+	reason        closeReason
+	pingTimer     *time.Timer
+	authTimer     *time.Timer
+
+	flushCh chan struct{} // cap 1: "there is something to write"
+	closeCh chan struct{} // closed when the connection starts closing
+	exits   atomic.Int32  // goroutines finished; teardown at 2
+}
+
+// createClient registers a new connection, sends INFO and starts its
+// goroutines.
+func (s *Server) createClient(nc net.Conn) {
+	c := &client{
+		srv:      s,
+		cid:      s.nextCID.Add(1),
+		nc:       nc,
+		opts:     &s.opts,
+		conn:     defaultConnectInfo(),
+		flushSet: make(map[*client]struct{}),
+		subs:     make(map[string]*subscription),
+		flushCh:  make(chan struct{}, 1),
+		closeCh:  make(chan struct{}),
+	}
+	if tcp, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.ip = tcp.IP.String()
+	}
+	c.log = s.log.With("cid", c.cid, "remote", nc.RemoteAddr().String())
+	c.parser = protocol.NewParser(protocol.Config{
+		MaxControlLine: s.opts.MaxControlLine,
+		MaxPayload:     s.opts.MaxPayload,
+		Accept:         protocol.ClientOps,
+	})
+	c.lastIn.Store(time.Now().UnixNano())
+
+	c.out = protocol.AppendInfo(c.out, appendInfoJSON(s.clientInfo(c, false)))
+	ok, full := s.register(c)
+	if !ok {
+		if full {
+			c.out = protocol.AppendErr(c.out, "maximum connections exceeded")
+			c.log.Warn("connection refused", "reason", reasonMaxConns)
+			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = nc.Write(c.out)
+		}
+		_ = nc.Close()
+		return
+	}
+	c.log.Debug("client connected")
+	c.mu.Lock()
+	if s.authRequired() {
+		c.authTimer = time.AfterFunc(s.opts.Authorization.Timeout, c.authTimeout)
+	}
+	c.pingTimer = time.AfterFunc(s.opts.FirstPingDelay, c.pingTimerFired)
+	c.mu.Unlock()
+	c.signalFlush()
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// clientInfo builds the INFO a client gets.
+func (s *Server) clientInfo(c *client, connectInfo bool) *serverInfo {
+	host, port := s.opts.Host, s.opts.Port
+	if addr, ok := s.Addr().(*net.TCPAddr); ok {
+		port = addr.Port
+	}
+	info := &serverInfo{
+		ID:           s.id,
+		Name:         s.opts.ServerName,
+		Version:      Version,
+		Proto:        1,
+		Go:           goVersion(),
+		Host:         host,
+		Port:         port,
+		Headers:      true,
+		AuthRequired: s.authRequired(),
+		MaxPayload:   s.opts.MaxPayload,
+		ClientID:     c.cid,
+		ClientIP:     c.ip,
+	}
+	if connectInfo {
+		info.ConnectInfo = true
+		info.RemoteAcct = "$G"
+	}
+	return info
+}
+
+// readLoop reads from the socket and feeds the parser until the
+// connection ends. After each read it flushes every connection the pass
+// queued bytes for: one signal per connection per pass, not per message.
+func (c *client) readLoop() {
+	defer c.exited()
+	buf := make([]byte, minReadBuf)
+	for {
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			c.lastIn.Store(time.Now().UnixNano())
+			perr := c.parser.Parse(buf[:n], c)
+			c.flushQueued()
+			if perr != nil {
+				c.protocolError(perr)
+				return
+			}
+		}
+		if err != nil {
+			c.closeNow(reasonClientClosed)
+			return
+		}
+		switch {
+		case n == len(buf) && len(buf) < maxReadBuf:
+			buf = make([]byte, 2*len(buf))
+		case n < len(buf)/4 && len(buf) > minReadBuf:
+			buf = make([]byte, len(buf)/2)
+		}
+	}
+}
+
+// protocolError answers a parse or handler error and closes.
+func (c *client) protocolError(err error) {
+	if errors.Is(err, errStop) {
+		return
+	}
+	reason := reasonProtocol
+	if text, ok := protocol.ErrText(err); ok {
+		if errors.Is(err, protocol.ErrMaxPayload) {
+			reason = reasonMaxPayload
+		}
+		c.sendErr(text)
+	}
+	c.log.Debug("protocol error", "err", err)
+	c.closeAfterFlush(reason)
+}
+
+// flushQueued wakes the writer of every connection this pass wrote to.
+func (c *client) flushQueued() {
+	for dst := range c.flushSet {
+		dst.signalFlush()
+	}
+	clear(c.flushSet)
+}
+
+// signalFlush tells the writer there is something to write.
+func (c *client) signalFlush() {
+	select {
+	case c.flushCh <- struct{}{}:
+	default:
+	}
+}
+
+// closeAfterFlush starts closing: the writer sends what is queued (such as
+// a final -ERR) and then closes the socket.
+func (c *client) closeAfterFlush(reason closeReason) { c.markClosed(reason, true) }
+
+// closeNow closes the socket at once, dropping what is queued.
+func (c *client) closeNow(reason closeReason) {
+	c.markClosed(reason, false)
+	_ = c.nc.Close()
+}
+
+// markClosed runs once per connection: it removes the connection's
+// interest so nothing more is delivered to it, stops its timers and wakes
+// the writer to finish.
+func (c *client) markClosed(reason closeReason, flush bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.flushOnClose, c.reason = true, flush, reason
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	if c.authTimer != nil {
+		c.authTimer.Stop()
+	}
+	subs := make([]*subscription, 0, len(c.subs))
+	for _, sub := range c.subs {
+		subs = append(subs, sub)
+	}
+	clear(c.subs)
+	c.mu.Unlock()
+	for _, sub := range subs {
+		_ = c.srv.subs.Remove(sub.subject, sub.queue, sub)
+	}
+	close(c.closeCh)
+	switch reason {
+	case reasonClientClosed, reasonServerShutdown:
+		c.log.Debug("client closed", "reason", reason)
+	case reasonSlowPending, reasonSlowWrite:
+		c.log.Warn("Slow Consumer Detected", "reason", reason)
+	default:
+		c.log.Info("client closed", "reason", reason)
+	}
+}
+
+// exited is called by each of the two goroutines as it ends; the second
+// one finishes the teardown.
+func (c *client) exited() {
+	if c.exits.Add(1) == 2 {
+		c.srv.unregister(c)
+		c.srv.conns.Done()
+	}
+}
+
+// isClosed reports whether the connection has started closing.
+func (c *client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}

@@ -1,0 +1,123 @@
+package fern
+
+import (
+	"math/rand/v2"
+
+	"github.com/fernmq/fern/protocol"
+)
+
+// processMsg delivers one published message to every matching
+// subscription: all plain subscribers, and one member of each queue group.
+// It runs on the publisher's read goroutine and allocates nothing: the
+// match result is the client's own, and bytes are appended to each
+// receiver's outbound buffer, to be flushed when the read pass ends.
+func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
+	c.srv.subs.Match(subj, &c.result)
+	delivered := false
+	for _, sub := range c.result.Plain {
+		if c.deliver(sub, subj, reply, hdrSize, msg) {
+			delivered = true
+		}
+	}
+	for i := range c.result.Queues {
+		if c.deliverQueue(c.result.Queues[i].Members, subj, reply, hdrSize, msg) {
+			delivered = true
+		}
+	}
+	if !delivered && len(reply) > 0 && c.conn.NoResponders {
+		c.sendNoResponders(subj, reply)
+	}
+}
+
+// deliverQueue gives the message to one member of a queue group, starting
+// at a random member and moving on past members that cannot take it.
+func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrSize int, msg []byte) bool {
+	n := len(members)
+	if n == 0 {
+		return false
+	}
+	start := rand.IntN(n)
+	for i := 0; i < n; i++ {
+		if c.deliver(members[(start+i)%n], subj, reply, hdrSize, msg) {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver appends MSG or HMSG for sub to its client's outbound buffer. It
+// reports whether the message was queued.
+func (c *client) deliver(sub *subscription, subj, reply []byte, hdrSize int, msg []byte) bool {
+	dst := sub.client
+	if dst == c && !c.conn.Echo {
+		return false
+	}
+	last := false
+	if max := sub.max.Load(); max > 0 {
+		n := sub.delivered.Add(1)
+		if n > max {
+			return false
+		}
+		last = n == max
+	} else {
+		sub.delivered.Add(1)
+	}
+
+	dst.mu.Lock()
+	if dst.closed {
+		dst.mu.Unlock()
+		return false
+	}
+	if hdrSize > 0 && dst.headers {
+		dst.out = protocol.AppendHMsgHeader(dst.out, subj, sub.sid, reply, hdrSize, len(msg))
+		dst.out = append(dst.out, msg...)
+	} else {
+		// A client without headers gets the payload alone.
+		dst.out = protocol.AppendMsgHeader(dst.out, subj, sub.sid, reply, len(msg)-hdrSize)
+		dst.out = append(dst.out, msg[hdrSize:]...)
+	}
+	dst.out = append(dst.out, protocol.CRLF...)
+	ok := dst.pendingOKLocked()
+	dst.mu.Unlock()
+
+	if !ok {
+		dst.closeNow(reasonSlowPending)
+		return false
+	}
+	c.flushSet[dst] = struct{}{}
+	if last {
+		dst.removeSub(sub)
+	}
+	return true
+}
+
+// noRespondersHdr is the status header block of a no-responders reply,
+// before the Nats-Subject value.
+const noRespondersHdr = "NATS/1.0 503\r\nNats-Subject: "
+
+// sendNoResponders answers a request nobody received, as the official
+// server does: a header-only HMSG with status 503 to the publisher's own
+// subscription on the reply subject (if it has one).
+func (c *client) sendNoResponders(subj, reply []byte) {
+	c.srv.subs.Match(reply, &c.result)
+	var sub *subscription
+	for _, s := range c.result.Plain {
+		if s.client == c {
+			sub = s
+			break
+		}
+	}
+	if sub == nil {
+		return
+	}
+	hdrLen := len(noRespondersHdr) + len(subj) + 4
+	c.mu.Lock()
+	if !c.closed {
+		c.out = protocol.AppendHMsgHeader(c.out, reply, sub.sid, nil, hdrLen, hdrLen)
+		c.out = append(c.out, noRespondersHdr...)
+		c.out = append(c.out, subj...)
+		c.out = append(c.out, "\r\n\r\n\r\n"...)
+	}
+	c.mu.Unlock()
+	c.flushSet[c] = struct{}{}
+}

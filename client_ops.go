@@ -1,0 +1,224 @@
+package fern
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+
+	"github.com/fernmq/fern/protocol"
+	"github.com/fernmq/fern/subject"
+)
+
+// HandleOp is the parser's callback: one complete client op. It runs on
+// the read goroutine; f is valid only during the call.
+func (c *client) HandleOp(f *protocol.Frame) error {
+	if c.log.Enabled(context.Background(), levelTrace) {
+		c.traceOp(f)
+	}
+	if !c.connected && c.srv.authRequired() && f.Op != protocol.OpConnect {
+		return c.authViolation()
+	}
+	switch f.Op {
+	case protocol.OpPub, protocol.OpHPub:
+		return c.processPub(f)
+	case protocol.OpSub:
+		return c.processSub(f)
+	case protocol.OpUnsub:
+		return c.processUnsub(f)
+	case protocol.OpPing:
+		return c.processPing()
+	case protocol.OpPong:
+		c.mu.Lock()
+		c.pingsOut = 0
+		c.mu.Unlock()
+	case protocol.OpConnect:
+		return c.processConnect(f.Arg)
+	case protocol.OpErr:
+		c.log.Info("client sent -ERR", "text", string(f.Arg))
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	case protocol.OpInfo, protocol.OpOK:
+		// A client's INFO and +OK carry nothing the server needs.
+	default:
+		c.sendErr("Unknown Protocol Operation")
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	return nil
+}
+
+func (c *client) traceOp(f *protocol.Frame) {
+	c.log.Log(context.Background(), levelTrace, "<<- "+f.Op.String(),
+		"subject", string(f.Subject), "reply", string(f.Reply), "sid", string(f.Sid), "size", f.Size)
+}
+
+// processConnect applies CONNECT. Fields it omits keep their defaults.
+func (c *client) processConnect(arg []byte) error {
+	ci := c.conn
+	if err := json.Unmarshal(arg, &ci); err != nil {
+		// The official server closes without an -ERR on bad CONNECT JSON.
+		c.log.Debug("bad CONNECT JSON", "err", err)
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	if ci.Protocol < 0 || ci.Protocol > 1 {
+		c.sendErr("invalid client protocol")
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	if ci.NoResponders && !ci.Headers {
+		c.sendErr("no responders requires headers support")
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	if c.srv.authRequired() && !c.srv.checkAuth(&ci) {
+		return c.authViolation()
+	}
+	c.conn = ci
+	c.connected = true
+	c.mu.Lock()
+	c.headers = ci.Headers
+	c.authenticated = true
+	if c.authTimer != nil {
+		c.authTimer.Stop()
+	}
+	c.mu.Unlock()
+	if ci.Verbose {
+		c.enqueue(protocol.OKLine)
+	}
+	return nil
+}
+
+// authViolation answers a failed or missing authentication and closes.
+func (c *client) authViolation() error {
+	c.sendErr("Authorization Violation")
+	c.closeAfterFlush(reasonAuth)
+	return errStop
+}
+
+// authRequired reports whether clients must authenticate.
+func (s *Server) authRequired() bool {
+	a := &s.opts.Authorization
+	return a.User != "" || a.Token != ""
+}
+
+// checkAuth compares credentials in constant time.
+func (s *Server) checkAuth(ci *connectInfo) bool {
+	a := &s.opts.Authorization
+	if a.Token != "" {
+		return subtle.ConstantTimeCompare([]byte(ci.Token), []byte(a.Token)) == 1
+	}
+	u := subtle.ConstantTimeCompare([]byte(ci.User), []byte(a.User))
+	p := subtle.ConstantTimeCompare([]byte(ci.Pass), []byte(a.Password))
+	return u&p == 1
+}
+
+// processPing answers PONG. After the first PING of a client that speaks
+// protocol 1, the official server sends a second INFO with connect_info;
+// nats.go has already read its PONG by then, so it is safe.
+func (c *client) processPing() error {
+	c.enqueue(protocol.PongLine)
+	c.mu.Lock()
+	first := !c.firstPongSent && c.connected
+	if first {
+		c.firstPongSent = true
+	}
+	c.mu.Unlock()
+	if first && c.conn.Protocol >= 1 {
+		info := protocol.AppendInfo(nil, appendInfoJSON(c.srv.clientInfo(c, true)))
+		c.enqueue(string(info))
+	}
+	return nil
+}
+
+// processSub handles SUB <subject> [queue] <sid>.
+func (c *client) processSub(f *protocol.Frame) error {
+	if !subject.Valid(f.Subject) || (len(f.Queue) > 0 && !subject.ValidQueue(f.Queue)) {
+		c.sendErr("Invalid Subject")
+		return nil
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return errStop
+	}
+	if _, dup := c.subs[string(f.Sid)]; dup {
+		// The first registration of a sid is kept, as on the official server.
+		c.mu.Unlock()
+		c.okIfVerbose()
+		return nil
+	}
+	sub := &subscription{
+		client:  c,
+		subject: string(f.Subject),
+		queue:   string(f.Queue),
+		sid:     append([]byte(nil), f.Sid...),
+	}
+	c.subs[string(sub.sid)] = sub
+	c.mu.Unlock()
+	if err := c.srv.subs.Insert(sub.subject, sub.queue, sub); err != nil {
+		c.mu.Lock()
+		delete(c.subs, string(sub.sid))
+		c.mu.Unlock()
+		c.sendErr("Invalid Subject")
+		return nil
+	}
+	c.okIfVerbose()
+	return nil
+}
+
+// processUnsub handles UNSUB <sid> [max]. With a max above what was
+// already delivered, the subscription ends after max messages; otherwise
+// at once. An unknown sid is ignored.
+func (c *client) processUnsub(f *protocol.Frame) error {
+	c.mu.Lock()
+	sub := c.subs[string(f.Sid)]
+	c.mu.Unlock()
+	if sub != nil {
+		if f.Max > 0 && int64(f.Max) > sub.delivered.Load() {
+			sub.max.Store(int64(f.Max))
+		} else {
+			c.removeSub(sub)
+		}
+	}
+	c.okIfVerbose()
+	return nil
+}
+
+// removeSub drops sub from its client and from the interest table. Safe
+// from any goroutine; only the first call has an effect.
+func (c *client) removeSub(sub *subscription) {
+	c.mu.Lock()
+	cur, ok := c.subs[string(sub.sid)]
+	if ok && cur == sub {
+		delete(c.subs, string(sub.sid))
+	}
+	c.mu.Unlock()
+	if ok && cur == sub {
+		_ = c.srv.subs.Remove(sub.subject, sub.queue, sub)
+	}
+}
+
+func (c *client) okIfVerbose() {
+	if c.conn.Verbose {
+		c.enqueue(protocol.OKLine)
+	}
+}
+
+// processPub handles PUB and HPUB.
+func (c *client) processPub(f *protocol.Frame) error {
+	if f.Op == protocol.OpHPub && !c.conn.Headers {
+		// The official server closes without an -ERR text.
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	if c.conn.Verbose {
+		c.enqueue(protocol.OKLine)
+	}
+	if c.conn.Pedantic && !subject.ValidLiteral(f.Subject) {
+		// Reported, but the message is still processed, as officially.
+		c.sendErr("Invalid Publish Subject")
+	}
+	c.processMsg(f.Subject, f.Reply, f.HeaderSize, f.Msg)
+	return nil
+}

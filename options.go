@@ -1,0 +1,133 @@
+package fern
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// Defaults for Options. A zero field in Options means "use the default";
+// NewServer fills them into its own copy and never touches the caller's struct.
+const (
+	DefaultHost           = "127.0.0.1"
+	DefaultPort           = 4222
+	DefaultMaxPayload     = 1 << 20 // 1 MiB, as the official server
+	DefaultMaxControlLine = 4096
+	DefaultMaxPending     = 64 << 20 // 64 MiB of unsent bytes per client
+	DefaultMaxConnections = 65536
+	DefaultWriteDeadline  = 10 * time.Second
+	DefaultPingInterval   = 2 * time.Minute
+	DefaultPingMax        = 2
+	DefaultAuthTimeout    = 2 * time.Second
+	// DefaultFirstPingDelay is how long after CONNECT the server sends its
+	// first PING to a client (the official server uses about 2 s).
+	DefaultFirstPingDelay = 2 * time.Second
+)
+
+// Options configures a Server. It is a plain struct: fill what you need and
+// leave the rest zero for the documented default. NewServer copies it.
+type Options struct {
+	// ServerName is announced in INFO as server_name. Default: the server ID.
+	ServerName string
+	// Host is the address the client listener binds. Default "127.0.0.1"
+	// (the library is safe by default; cmd/fern passes what the user asks).
+	Host string
+	// Port is the client port. Default 4222; -1 picks an ephemeral port.
+	Port int
+
+	// MaxPayload is the largest message payload accepted, announced in INFO.
+	// Default 1 MiB.
+	MaxPayload int
+	// MaxControlLine is the longest protocol line accepted. Default 4096.
+	MaxControlLine int
+	// MaxPending is how many unsent bytes a client may have queued before it
+	// is disconnected as a slow consumer. Default 64 MiB.
+	MaxPending int
+	// MaxConnections limits concurrent client connections. Default 65536.
+	MaxConnections int
+	// WriteDeadline bounds one write to a client; a client that does not
+	// drain within it is a slow consumer. Default 10s.
+	WriteDeadline time.Duration
+	// PingInterval is how often the server pings an idle client. Default 2m.
+	PingInterval time.Duration
+	// PingMax is how many PINGs may go unanswered before the connection is
+	// closed as stale. Default 2.
+	PingMax int
+	// FirstPingDelay is when the first server PING is sent after CONNECT.
+	// Default 2s (capped at PingInterval).
+	FirstPingDelay time.Duration
+
+	// Debug and Trace raise the log level (cmd/fern uses them; an embedder
+	// passes its own Logger).
+	Debug, Trace, Logtime bool
+	// Logger receives the server's logs. Default: discard.
+	Logger *slog.Logger
+
+	// Authorization holds client credentials and leaf admission rules.
+	Authorization Authorization
+	// Cluster configures routes to other servers (not built yet).
+	Cluster ClusterOptions
+	// LeafNode configures leaf node connections (not built yet).
+	LeafNode LeafNodeOptions
+	// JetStream configures persistence (not built yet).
+	JetStream JetStreamOptions
+
+	// ConfigFile is the file the options were read from, if any.
+	ConfigFile string
+}
+
+// Authorization is the `authorization {}` block.
+type Authorization struct {
+	User     string
+	Password string
+	Token    string
+	// Timeout is how long a client has to send CONNECT when auth is
+	// required. Default 2s.
+	Timeout time.Duration
+	// AllowedLeafCIDRs lists the source ranges a leaf connection may come
+	// from. Empty means every address is admitted.
+	AllowedLeafCIDRs []netip.Prefix
+}
+
+// ClusterOptions is the `cluster {}` block.
+type ClusterOptions struct {
+	Name   string
+	Host   string
+	Port   int
+	Routes []string
+}
+
+// Set reports whether the cluster block asks for a cluster listener or routes.
+func (c ClusterOptions) Set() bool { return c.Port != 0 || len(c.Routes) > 0 }
+
+// LeafNodeOptions is the `leafnodes {}` block (alias `leaf {}`).
+type LeafNodeOptions struct {
+	Host    string
+	Port    int
+	Remotes []RemoteLeafOptions
+	// ReconnectInterval is the delay between dial attempts. Default 1s.
+	ReconnectInterval time.Duration
+	// AllowedLeafCIDRs is leafnodes { authorization { allowed_leaf_cidrs } }.
+	AllowedLeafCIDRs []netip.Prefix
+}
+
+// Set reports whether the leaf block asks for a listener or remotes.
+func (l LeafNodeOptions) Set() bool { return l.Port != 0 || len(l.Remotes) > 0 }
+
+// RemoteLeafOptions is one entry of leafnodes.remotes.
+type RemoteLeafOptions struct {
+	URLs []string
+}
+
+// JetStreamOptions is the `jetstream {}` block.
+type JetStreamOptions struct {
+	Enabled        bool
+	StoreDir       string
+	MaxMemoryStore int64
+	MaxFileStore   int64
+}
+
+// ErrNotImplemented is wrapped by errors for configured features Fern does
+// not have yet.
+var ErrNotImplemented = fmt.Errorf("fern: not implemented yet")

@@ -1,0 +1,165 @@
+package protocol
+
+// This file holds the argument splitters: each turns the rest of a control
+// line (after the op name, without the line terminator) into Frame fields.
+// The rules, like the official server's (server/client.go processPub,
+// processHeaderPub, parseSub, processUnsub; nats.go processMsgArgs):
+//   - arguments are separated by runs of spaces and TABs; SUB, UNSUB, MSG and
+//     HMSG also split on a stray '\r', PUB and HPUB do not;
+//   - a size is 1 to 9 decimal digits, nothing else (so at most 999999999);
+//   - an UNSUB max that is not a valid size counts as absent (Max 0), which is
+//     what the official server does with it (unsubscribe now).
+
+// maxArgs is the largest argument count of any op (HMSG with a reply).
+const maxArgs = 5
+
+// argList holds the fields of one line on the caller's stack.
+type argList [maxArgs + 1][]byte
+
+// fields splits s into at most maxArgs+1 fields (a count above maxArgs means
+// "too many"). Each field's capacity is cut to its length.
+func fields(s []byte, a *argList, crSep bool) int {
+	n := 0
+	start := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || (crSep && c == '\r') {
+			if start >= 0 {
+				a[n] = s[start:i:i]
+				n++
+				start = -1
+				if n == len(a) {
+					return n
+				}
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		a[n] = s[start:len(s):len(s)]
+		n++
+	}
+	return n
+}
+
+// parseSize parses 1 to 9 decimal digits; anything else yields -1.
+func parseSize(d []byte) int {
+	if len(d) == 0 || len(d) > 9 {
+		return -1
+	}
+	n := 0
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// splitArgs fills f from the arguments of a lineArgs op. rest starts with
+// the separator(s) that follow the op name.
+func splitArgs(op Op, rest []byte, f *Frame) error {
+	var a argList
+	switch op {
+	case OpPub:
+		switch fields(rest, &a, false) {
+		case 2:
+			f.Subject = a[0]
+			return setSizes(f, nil, a[1], rest)
+		case 3:
+			f.Subject, f.Reply = a[0], a[1]
+			return setSizes(f, nil, a[2], rest)
+		}
+	case OpHPub:
+		switch fields(rest, &a, false) {
+		case 3:
+			f.Subject = a[0]
+			return setSizes(f, a[1], a[2], rest)
+		case 4:
+			f.Subject, f.Reply = a[0], a[1]
+			return setSizes(f, a[2], a[3], rest)
+		}
+	case OpMsg:
+		switch fields(rest, &a, true) {
+		case 3:
+			f.Subject, f.Sid = a[0], a[1]
+			return setSizes(f, nil, a[2], rest)
+		case 4:
+			f.Subject, f.Sid, f.Reply = a[0], a[1], a[2]
+			return setSizes(f, nil, a[3], rest)
+		}
+	case OpHMsg:
+		switch fields(rest, &a, true) {
+		case 4:
+			f.Subject, f.Sid = a[0], a[1]
+			return setSizes(f, a[2], a[3], rest)
+		case 5:
+			f.Subject, f.Sid, f.Reply = a[0], a[1], a[2]
+			return setSizes(f, a[3], a[4], rest)
+		}
+	case OpSub:
+		switch fields(rest, &a, true) {
+		case 2:
+			f.Subject, f.Sid = a[0], a[1]
+			return nil
+		case 3:
+			f.Subject, f.Queue, f.Sid = a[0], a[1], a[2]
+			return nil
+		}
+	case OpUnsub:
+		switch fields(rest, &a, true) {
+		case 1:
+			f.Sid = a[0]
+			return nil
+		case 2:
+			f.Sid = a[0]
+			f.Max = max(parseSize(a[1]), 0)
+			return nil
+		}
+	case OpErr:
+		f.Arg = errText(rest)
+		return nil
+	}
+	return withDetail(ErrInvalidArgs, op.String()+": wrong number of arguments", rest)
+}
+
+// setSizes parses the header size (hdr, nil for PUB/MSG) and the total size.
+func setSizes(f *Frame, hdr, total, rest []byte) error {
+	f.Size = parseSize(total)
+	if f.Size < 0 {
+		return withDetail(ErrInvalidArgs, f.Op.String()+": bad or missing size", rest)
+	}
+	if hdr != nil {
+		f.HeaderSize = parseSize(hdr)
+		if f.HeaderSize < 0 {
+			return withDetail(ErrInvalidArgs, f.Op.String()+": bad or missing header size", rest)
+		}
+		if f.HeaderSize > f.Size {
+			return withDetail(ErrInvalidArgs, f.Op.String()+": header size larger than total size", rest)
+		}
+	}
+	return nil
+}
+
+// trimSeps removes leading and trailing spaces and TABs.
+func trimSeps(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && isSep(b[i]) {
+		i++
+	}
+	for j > i && isSep(b[j-1]) {
+		j--
+	}
+	return b[i:j:j]
+}
+
+// errText returns the text of an -ERR line without its single quotes.
+func errText(rest []byte) []byte {
+	t := trimSeps(rest)
+	if n := len(t); n >= 2 && t[0] == '\'' && t[n-1] == '\'' {
+		t = t[1 : n-1 : n-1]
+	}
+	return t
+}

@@ -1,0 +1,175 @@
+package protocol
+
+import (
+	"math/bits"
+	"strconv"
+)
+
+// Op identifies a protocol operation.
+type Op uint8
+
+// The client-protocol operations. Route and leaf ops will be appended after
+// OpErr (see the package documentation); an Op must stay below 32 so that it
+// fits in an OpSet.
+const (
+	OpInfo    Op = iota + 1 // INFO {json}
+	OpConnect               // CONNECT {json}
+	OpPub                   // PUB <subject> [reply] <size>
+	OpHPub                  // HPUB <subject> [reply] <hdr size> <total size>
+	OpSub                   // SUB <subject> [queue] <sid>
+	OpUnsub                 // UNSUB <sid> [max]
+	OpMsg                   // MSG <subject> <sid> [reply] <size>
+	OpHMsg                  // HMSG <subject> <sid> [reply] <hdr size> <total size>
+	OpPing                  // PING
+	OpPong                  // PONG
+	OpOK                    // +OK
+	OpErr                   // -ERR '<text>'
+
+	numOps // one past the last valid Op
+)
+
+// String returns the op's name as written on the wire ("PUB", "+OK", ...).
+func (o Op) String() string {
+	if o == 0 || o >= numOps {
+		return "Op(" + strconv.Itoa(int(o)) + ")"
+	}
+	return opTable[o].name
+}
+
+// OpSet is a bit set of accepted ops (bit 1<<op).
+type OpSet uint32
+
+// Has reports whether o is in s.
+func (s OpSet) Has(o Op) bool { return o < 32 && s&(1<<o) != 0 }
+
+const (
+	// ClientOps is what a server accepts from a client connection. Besides
+	// CONNECT, PUB, HPUB, SUB, UNSUB, PING and PONG the official server's
+	// parser also accepts, on a client connection:
+	//   - INFO: JSON-decoded and otherwise ignored (invalid JSON closes the
+	//     connection without an -ERR);
+	//   - +OK: skipped;
+	//   - -ERR: logged, then the connection is closed (no -ERR is sent back).
+	// They are in the set so that a server can reproduce that behaviour; MSG
+	// and HMSG are not (the official server answers 'Unknown Protocol
+	// Operation').
+	ClientOps OpSet = 1<<OpConnect | 1<<OpPub | 1<<OpHPub | 1<<OpSub | 1<<OpUnsub |
+		1<<OpPing | 1<<OpPong | 1<<OpInfo | 1<<OpOK | 1<<OpErr
+
+	// ServerOps is what a client accepts from a server.
+	ServerOps OpSet = 1<<OpInfo | 1<<OpMsg | 1<<OpHMsg | 1<<OpPing | 1<<OpPong |
+		1<<OpOK | 1<<OpErr
+)
+
+// lineKind says how the bytes between an op's name and the end of its control
+// line are treated.
+type lineKind uint8
+
+const (
+	// lineArgs: at least one space or TAB must follow the name; the rest of
+	// the line is handed to the op's argument splitter (see args.go).
+	lineArgs lineKind = iota
+	// lineRaw: optional separators, then one raw argument (INFO, CONNECT).
+	lineRaw
+	// lineBare: anything after the name up to '\n' is ignored (PING, PONG,
+	// +OK), as the official parser does.
+	lineBare
+)
+
+// opDef describes one op for the generic parts of the parser.
+type opDef struct {
+	name    string   // wire name, upper case; matched case-insensitively
+	kind    lineKind // how the rest of the control line is read
+	payload bool     // a payload of Frame.Size bytes plus CRLF follows the line
+}
+
+// opTable is indexed by Op. Adding an op means adding a row here, a case in
+// splitArgs (args.go) if its kind is lineArgs, and a bit in the OpSets that
+// accept it.
+var opTable = [numOps]opDef{
+	OpInfo:    {name: "INFO", kind: lineRaw},
+	OpConnect: {name: "CONNECT", kind: lineRaw},
+	OpPub:     {name: "PUB", kind: lineArgs, payload: true},
+	OpHPub:    {name: "HPUB", kind: lineArgs, payload: true},
+	OpSub:     {name: "SUB", kind: lineArgs},
+	OpUnsub:   {name: "UNSUB", kind: lineArgs},
+	OpMsg:     {name: "MSG", kind: lineArgs, payload: true},
+	OpHMsg:    {name: "HMSG", kind: lineArgs, payload: true},
+	OpPing:    {name: "PING", kind: lineBare},
+	OpPong:    {name: "PONG", kind: lineBare},
+	OpOK:      {name: "+OK", kind: lineBare},
+	OpErr:     {name: "-ERR", kind: lineArgs},
+}
+
+// opByFirst maps a first byte (either case) to the set of ops whose name
+// starts with it. It is computed once from opTable and never written again.
+var opByFirst = func() (t [256]OpSet) {
+	for o := Op(1); o < numOps; o++ {
+		c := opTable[o].name[0]
+		t[c] |= 1 << o
+		if 'A' <= c && c <= 'Z' {
+			t[c+'a'-'A'] |= 1 << o
+		}
+	}
+	return t
+}()
+
+// matchState is the outcome of matching an op name.
+type matchState uint8
+
+const (
+	matchNone    matchState = iota // no accepted op can start with these bytes
+	matchPartial                   // too few bytes to decide
+	matchFound                     // an accepted op; its name (and required separator) is present
+)
+
+// matchOp identifies the accepted op at the start of data (len(data) > 0).
+// For lineArgs ops the byte after the name must be a space or TAB, so "PUBX"
+// is rejected as soon as the X is seen.
+func matchOp(data []byte, accept OpSet) (Op, matchState) {
+	cands := opByFirst[data[0]] & accept
+	state := matchNone
+	for cands != 0 {
+		o := Op(bits.TrailingZeros32(uint32(cands)))
+		cands &= cands - 1
+		d := &opTable[o]
+		name := d.name
+		n := min(len(name), len(data))
+		if !hasPrefixFold(data[1:n], name[1:n]) {
+			continue
+		}
+		if len(data) < len(name) {
+			state = matchPartial
+			continue
+		}
+		if d.kind == lineArgs {
+			if len(data) == len(name) {
+				state = matchPartial
+				continue
+			}
+			if !isSep(data[len(name)]) {
+				continue
+			}
+		}
+		return o, matchFound
+	}
+	return 0, state
+}
+
+// hasPrefixFold reports whether b equals upper (an upper-case name part of
+// the same length) ignoring ASCII case.
+func hasPrefixFold(b []byte, upper string) bool {
+	for i := 0; i < len(b) && i < len(upper); i++ {
+		c := b[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != upper[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// isSep reports whether c separates an op from its arguments or two arguments.
+func isSep(c byte) bool { return c == ' ' || c == '\t' }

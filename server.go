@@ -1,0 +1,226 @@
+package fern
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fernmq/fern/subject"
+)
+
+// Version is the server version announced in INFO.
+const Version = "0.1.0"
+
+var (
+	// ErrServerClosed is returned by Start once Shutdown has been called.
+	ErrServerClosed = errors.New("fern: server closed")
+	// ErrAlreadyStarted is returned by a second call to Start.
+	ErrAlreadyStarted = errors.New("fern: server already started")
+)
+
+// Server is one Fern server. Create it with NewServer, then Start it.
+// Two servers in one process share nothing.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	id   string
+
+	// subs is the interest table: every subscription of every connection.
+	subs *subject.Sublist[*subscription]
+
+	nextCID atomic.Uint64
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	ln      net.Listener
+	clients map[uint64]*client
+
+	ready    chan struct{}
+	shutdown chan struct{} // closed when Shutdown begins
+	conns    sync.WaitGroup
+	accept   sync.WaitGroup
+}
+
+// NewServer copies opts, fills in defaults and validates the result. The
+// caller's struct is not modified and may be reused. A configured feature
+// that Fern does not implement yet is an error wrapping ErrNotImplemented.
+func NewServer(opts *Options) (*Server, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	o := opts.withDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:     o,
+		id:       newServerID(),
+		subs:     subject.NewSublist[*subscription](0),
+		clients:  make(map[uint64]*client),
+		ready:    make(chan struct{}),
+		shutdown: make(chan struct{}),
+	}
+	if s.opts.ServerName == "" {
+		s.opts.ServerName = s.id
+	}
+	s.log = o.Logger.With("server", s.opts.ServerName)
+	return s, nil
+}
+
+// Start binds the client listener and starts accepting connections. It
+// returns once the listener is bound: a port in use is an error here, not a
+// log line. Start does not block.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrServerClosed
+	}
+	if s.started {
+		return ErrAlreadyStarted
+	}
+	port := s.opts.Port
+	if port == -1 {
+		port = 0
+	}
+	addr := net.JoinHostPort(s.opts.Host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("fern: client listener on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.started = true
+	s.log.Info("listening for client connections", "addr", ln.Addr().String(), "version", Version)
+	s.accept.Add(1)
+	go s.acceptLoop(ln)
+	close(s.ready)
+	return nil
+}
+
+// Ready is closed once the server accepts connections.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the bound client address, or nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// ClientURL is the nats:// URL clients use to reach this server. An
+// unspecified listen host (0.0.0.0, ::) is reported as the loopback address.
+func (s *Server) ClientURL() string {
+	addr, ok := s.Addr().(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	ip := addr.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "nats://" + net.JoinHostPort(ip.String(), strconv.Itoa(addr.Port))
+}
+
+// ID is the server's unique ID, as announced in INFO.
+func (s *Server) ID() string { return s.id }
+
+// NumClients is the number of client connections currently registered.
+func (s *Server) NumClients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+// NumSubscriptions is the number of subscriptions in the interest table.
+func (s *Server) NumSubscriptions() int { return s.subs.Count() }
+
+// Shutdown stops accepting, flushes what every connection has pending,
+// closes the connections and waits for them, or until ctx is done. It is
+// safe to call more than once and before Start.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.shutdown)
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
+		for _, c := range s.clients {
+			c.closeAfterFlush(reasonServerShutdown)
+		}
+		s.log.Info("shutting down", "clients", len(s.clients))
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.accept.Wait()
+		s.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		// Out of time: drop whatever is still unflushed.
+		s.mu.Lock()
+		for _, c := range s.clients {
+			c.closeNow(reasonServerShutdown)
+		}
+		s.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// acceptLoop accepts client connections until the listener closes.
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.accept.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.shutdown:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log.Error("accept failed, client listener stopped", "err", err)
+			return
+		}
+		s.createClient(nc)
+	}
+}
+
+// register adds c to the client table, or reports why it cannot.
+func (s *Server) register(c *client) (ok bool, full bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false, false
+	}
+	if len(s.clients) >= s.opts.MaxConnections {
+		return false, true
+	}
+	s.clients[c.cid] = c
+	s.conns.Add(1)
+	return true, false
+}
+
+// unregister removes c from the client table.
+func (s *Server) unregister(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c.cid)
+	s.mu.Unlock()
+}
