@@ -1,0 +1,75 @@
+package fern
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingConn counts the writes the server makes to a connection.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// One read pass that triggers many deliveries to a connection ends in one
+// write to it, not one per message.
+func TestFlushOncePerReadPass(t *testing.T) {
+	s, err := NewServer(&Options{Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	serverSide, clientSide := net.Pipe()
+	defer clientSide.Close()
+	cc := &countingConn{Conn: serverSide}
+	s.createClient(cc)
+
+	br := bufio.NewReader(clientSide)
+	readLine := func() string {
+		_ = clientSide.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return line
+	}
+	if line := readLine(); !strings.HasPrefix(line, "INFO ") {
+		t.Fatalf("got %q", line)
+	}
+	write := func(s string) {
+		if _, err := clientSide.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("CONNECT {\"verbose\":false}\r\nSUB foo 1\r\nPING\r\n")
+	if line := readLine(); line != "PONG\r\n" {
+		t.Fatalf("got %q", line)
+	}
+	before := cc.writes.Load()
+	const msgs = 60 // 906 bytes: one read of the initial 1 KiB buffer
+	write(strings.Repeat("PUB foo 2\r\nhi\r\n", msgs) + "PING\r\n")
+	for i := 0; i < msgs; i++ {
+		if l := readLine(); l != "MSG foo 1 2\r\n" {
+			t.Fatalf("msg %d: got %q", i, l)
+		}
+		readLine()
+	}
+	if line := readLine(); line != "PONG\r\n" {
+		t.Fatalf("got %q", line)
+	}
+	// net.Pipe delivers a write in one piece, and the parser saw all the
+	// PUBs in one read, so the 100 MSGs and the PONG left in one write.
+	if n := cc.writes.Load() - before; n != 1 {
+		t.Fatalf("%d writes for one read pass of %d messages, want 1", n, msgs)
+	}
+}
