@@ -74,5 +74,4 @@ func newServerID() string {
 	return string(id)
 }
 
-
 func goVersion() string { return runtime.Version() }

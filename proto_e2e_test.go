@@ -209,4 +209,3 @@ func TestProtoMaxConnections(t *testing.T) {
 	second.expect("-ERR 'maximum connections exceeded'\r\n")
 	second.expectClosed()
 }
-

@@ -40,7 +40,6 @@ func TestServerStartPortInUse(t *testing.T) {
 	}
 }
 
-
 func TestServerLifecycle(t *testing.T) {
 	s, err := fern.NewServer(&fern.Options{Host: "127.0.0.1", Port: -1})
 	if err != nil {
