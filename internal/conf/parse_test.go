@@ -47,6 +47,7 @@ var treeOpts = cmp.Options{
 func noEnv(string) (string, bool) { return "", false }
 
 func TestParseValues(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in string
 		want     *Node
@@ -115,6 +116,7 @@ func TestParseValues(t *testing.T) {
 }
 
 func TestSizeSuffixes(t *testing.T) {
+	t.Parallel()
 	const k, ki = 1000, 1024
 	tests := []struct {
 		in   string
@@ -151,6 +153,7 @@ func TestSizeSuffixes(t *testing.T) {
 }
 
 func TestPositions(t *testing.T) {
+	t.Parallel()
 	in := "# header\nport: 4222\ncluster {\n  routes = [\n    \"nats://a:1\",\n\tb\n  ]\n}\n  x: 'y'\n"
 	root, err := Parse("pos.conf", []byte(in), noEnv)
 	if err != nil {
@@ -160,7 +163,7 @@ func TestPositions(t *testing.T) {
 	cluster := root.Map[1].Value
 	routes := cluster.Map[0].Value
 	checks := []struct {
-		what     string
+		what      string
 		got, want Pos
 	}{
 		{"root", root.Pos, p(1, 1)},
@@ -186,6 +189,7 @@ func TestPositions(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in string
 		pos      string // "line:col"
@@ -212,6 +216,8 @@ func TestParseErrors(t *testing.T) {
 		{"array missing comma", "a: [1 2]", "1:7", ErrSyntax, `expected "," or "]" after an array element, found "2"`},
 		{"array brace", "a: [1}", "1:6", ErrSyntax, `expected "," or "]"`},
 		{"array close brace", "a: [}]", "1:5", ErrSyntax, `expected a value, found "}"`},
+		{"quote after value", "a: 1 'x'", "1:6", ErrSyntax, `found "'"`},
+		{"invalid utf-8 after value", "a: 1 \xff", "1:6", ErrSyntax, "found byte 0xff"},
 		{"unclosed string", "a: 1\nb: \"abc\n", "2:4", ErrSyntax, `string is not closed: missing '"'`},
 		{"unclosed raw string", "a: 'abc", "1:4", ErrSyntax, "string is not closed"},
 		{"bad escape", `a: "x\qy"`, "1:6", ErrSyntax, `invalid escape \q`},
@@ -271,6 +277,7 @@ func checkError(t *testing.T, err error, pos string, class error, msg string) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	deep := func(open, close string, n int) string {
 		return "a: " + strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
 	}
@@ -299,6 +306,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
+	t.Parallel()
 	want := map[Kind]string{String: "string", Int: "integer", Float: "float", Bool: "boolean", Time: "datetime", Map: "map", Array: "array", 0: "invalid"}
 	for k, s := range want {
 		if k.String() != s {
@@ -308,6 +316,7 @@ func TestKindString(t *testing.T) {
 }
 
 func TestText(t *testing.T) {
+	t.Parallel()
 	root, err := Parse("", []byte("a: 2MB\nb: 'x y'\nc: On\nd: 1.50\ne: {}\nf: []\ng: 2024-01-02T03:04:05Z"), noEnv)
 	if err != nil {
 		t.Fatal(err)

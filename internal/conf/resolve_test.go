@@ -30,6 +30,7 @@ func envMap(m map[string]string) func(string) (string, bool) {
 }
 
 func TestVariables(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in string
 		env      map[string]string
@@ -50,7 +51,7 @@ func TestVariables(t *testing.T) {
 		{"bcrypt is literal", "a: $2a$11$x\nb: $2b$10$y\nc: $2y$04$z", nil,
 			obj("a", str("$2a$11$x"), "b", str("$2b$10$y"), "c", str("$2y$04$z"))},
 		{"env integer", "a: $PORT", map[string]string{"PORT": "4222"}, obj("a", num(4222))},
-		{"env size", "a: $SIZE", map[string]string{"SIZE": "1MB"}, obj("a", num(1 << 20))},
+		{"env size", "a: $SIZE", map[string]string{"SIZE": "1MB"}, obj("a", num(1<<20))},
 		{"env string", "a: $S", map[string]string{"S": "hello"}, obj("a", str("hello"))},
 		{"env string starting with digit", "a: $S", map[string]string{"S": "3bc"}, obj("a", str("3bc"))},
 		{"env quoted", "a: $S", map[string]string{"S": `"x y"`}, obj("a", str("x y"))},
@@ -77,6 +78,7 @@ func TestVariables(t *testing.T) {
 }
 
 func TestVariableMetadata(t *testing.T) {
+	t.Parallel()
 	in := "TOKEN: abc\nother: 1\nauth {\n  token: $TOKEN\n}"
 	root, err := Parse("v.conf", []byte(in), noEnv)
 	if err != nil {
@@ -100,6 +102,7 @@ func TestVariableMetadata(t *testing.T) {
 }
 
 func TestVariableErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in string
 		env      map[string]string
@@ -129,6 +132,7 @@ func TestVariableErrors(t *testing.T) {
 }
 
 func TestInclude(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"dir/main.conf":  "port: 1\ninclude sub/a.conf\ncluster {\n  include 'sub/c.conf'\n}\ntail: 1\n",
 		"dir/sub/a.conf": "include \"b.conf\"\nname: a # from a",
@@ -157,6 +161,7 @@ func TestInclude(t *testing.T) {
 }
 
 func TestIncludeErrors(t *testing.T) {
+	t.Parallel()
 	chain := map[string]string{}
 	for i := range MaxIncludeDepth + 1 {
 		chain[fmt.Sprintf("c%d.conf", i)] = fmt.Sprintf("x%d: 1\ninclude c%d.conf\n", i, i+1)
@@ -192,6 +197,7 @@ func TestIncludeErrors(t *testing.T) {
 // TestIncludeOS reads real files: relative paths, nesting, the size cap and
 // an include cycle through the OS reader.
 func TestIncludeOS(t *testing.T) {
+	t.Parallel()
 	got, err := Reader{}.ParseFile("testdata/include/main.conf")
 	if err != nil {
 		t.Fatal(err)
