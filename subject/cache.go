@@ -43,9 +43,14 @@ type matchCache[T comparable] struct {
 
 // cacheShard is one independently locked part of the table. A slot is free
 // when its tag is 0; otherwise the tag is the key's hash with the low bit set.
+//
+// heads and tails hold the first and last 8 bytes of each key, so that
+// invalidation can reject most keys without touching the slots.
 type cacheShard[T comparable] struct {
 	mu    sync.RWMutex
 	tags  []uint64
+	heads []uint64
+	tails []uint64
 	slots []cacheSlot[T]
 	_     [64]byte // keep the next shard's lock off this cache line
 }
@@ -72,6 +77,8 @@ func newMatchCache[T comparable](size int) *matchCache[T] {
 	}
 	for i := range c.shards {
 		c.shards[i].tags = make([]uint64, per)
+		c.shards[i].heads = make([]uint64, per)
+		c.shards[i].tails = make([]uint64, per)
 		c.shards[i].slots = make([]cacheSlot[T], per)
 	}
 	return c
@@ -138,6 +145,7 @@ func (c *matchCache[T]) put(h uint64, subj []byte, r *Result[T]) {
 	}
 	e := &sh.slots[i]
 	sh.tags[i] = tag
+	sh.heads[i], sh.tails[i] = head8(subj), tail8(subj)
 	e.key = append(e.key[:0], subj...)
 	e.res.CopyFrom(r)
 	e.used.Store(false)
@@ -168,9 +176,9 @@ func (c *matchCache[T]) victim(sh *cacheShard[T], home uint64) int {
 // the next match recomputes it. The caller holds the Sublist write lock.
 //
 // A literal pattern can only match the subject equal to it, which is found by
-// hashing. A wildcard pattern is tested against every cached subject; with the
-// default 1024 slots this costs a few microseconds per wildcard Insert/Remove,
-// and Matches gives up at the first differing token.
+// hashing. A wildcard pattern is tested against every cached subject, first
+// with a prefix/suffix filter and then token by token; with the default 1024
+// slots this costs a few microseconds per wildcard Insert/Remove.
 func (c *matchCache[T]) invalidate(seed maphash.Seed, pattern string) {
 	if IsLiteral(pattern) {
 		h := maphash.String(seed, pattern)
@@ -185,11 +193,15 @@ func (c *matchCache[T]) invalidate(seed maphash.Seed, pattern string) {
 		sh.mu.Unlock()
 		return
 	}
+	f := newPatternFilter(pattern)
 	for s := range c.shards {
 		sh := &c.shards[s]
 		sh.mu.Lock()
 		for i, tag := range sh.tags {
-			if tag != 0 && matchPattern(sh.slots[i].key, pattern) {
+			// Cached keys have no empty token (or an empty result, which
+			// stays right whatever changes), so matchTokens suffices.
+			if tag != 0 && f.mayMatchEnds(sh.heads[i], sh.tails[i]) &&
+				f.mayMatch(sh.slots[i].key) && matchTokens(sh.slots[i].key, pattern) {
 				sh.free(i)
 			}
 		}

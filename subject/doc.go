@@ -16,9 +16,11 @@
 // Validation has two strengths. Valid, ValidLiteral and ValidQueue are the
 // pedantic checks (SUB subjects, PUB subjects in pedantic mode, queue names);
 // ValidStrict further rejects NUL bytes and malformed UTF-8. The fast path is
-// Match itself, which needs no prior validation: it only requires that the
-// subject has no empty token and treats every other byte literally, so a
-// server that does not run in pedantic mode can publish without validating.
+// Match itself, which needs no prior validation: a subject with an empty token
+// matches nothing, and every other byte is taken literally, so a server that
+// does not run in pedantic mode can publish without validating. Match only
+// checks for empty tokens when the walk found something, and never on a cache
+// hit (only valid subjects and empty results are cached).
 // Every validator is generic over string and []byte and allocates nothing.
 //
 // # Tree shape
@@ -63,8 +65,12 @@
 // Insert and Remove keep the cache exact by invalidation (the simplest choice
 // that is always correct): a changed literal pattern can only affect the cached
 // subject equal to it, found by hashing; a changed wildcard pattern is tested
-// with Matches against every cached subject (a few microseconds for 1024
-// slots). Updating cached results in place instead would keep hot entries
+// against every cached subject. That scan is cheap because each shard keeps
+// the first and last 8 bytes of every key in dense arrays: a key that does not
+// start with the pattern's literal prefix (the tokens before its first
+// wildcard) or end with its literal suffix (the tokens after its last '*',
+// when it has no '>') is skipped with two integer comparisons, and only the
+// rest are matched token by token (about 3-4 µs for 1024 slots). Updating cached results in place instead would keep hot entries
 // through subscription churn, but must handle values stored under several
 // patterns and empty queue groups; invalidation recomputes them on the next
 // match instead. Gen exposes a counter bumped by every change, for callers that

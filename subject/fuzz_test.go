@@ -1,10 +1,14 @@
 package subject
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 // FuzzMatch checks that a Sublist holding one pattern (plain and queued)
 // matches a subject exactly when Matches and the naive oracle say so, from the
-// tree and from the cache, and that validation never panics.
+// tree and from the cache, and that the validators agree with naive ones.
 func FuzzMatch(f *testing.F) {
 	seeds := []struct{ subject, pattern string }{
 		{"foo.bar", "foo.bar"},
@@ -29,10 +33,20 @@ func FuzzMatch(f *testing.F) {
 		f.Add(s.subject, s.pattern)
 	}
 	f.Fuzz(func(t *testing.T, subject, pattern string) {
-		// Validators must not panic on anything.
-		_ = ValidStrict(subject)
-		_ = ValidLiteral([]byte(subject))
-		_ = IsLiteral(pattern)
+		for _, in := range []string{subject, pattern} {
+			if got, want := Valid(in), naiveValid(in, false); got != want {
+				t.Fatalf("Valid(%q) = %v, naive %v", in, got, want)
+			}
+			if got, want := ValidLiteral([]byte(in)), naiveValid(in, true); got != want {
+				t.Fatalf("ValidLiteral(%q) = %v, naive %v", in, got, want)
+			}
+			if Valid(in) && IsLiteral(in) != naiveValid(in, true) {
+				t.Fatalf("IsLiteral(%q) = %v", in, IsLiteral(in))
+			}
+			if got, want := ValidStrict(in), naiveValid(in, false) && utf8.ValidString(in) && !strings.Contains(in, "\x00"); got != want {
+				t.Fatalf("ValidStrict(%q) = %v, want %v", in, got, want)
+			}
+		}
 		want := Matches(subject, pattern)
 		if !Valid(pattern) {
 			return
@@ -40,7 +54,11 @@ func FuzzMatch(f *testing.F) {
 		if naive := naiveMatch(subject, pattern); want != naive {
 			t.Fatalf("Matches(%q, %q) = %v, naive %v", subject, pattern, want, naive)
 		}
-		for _, cacheSize := range []int{0, -1} {
+		if f := newPatternFilter(pattern); want &&
+			!(f.mayMatch([]byte(subject)) && f.mayMatchEnds(head8(subject), tail8(subject))) {
+			t.Fatalf("filter of %q rejects matching subject %q", pattern, subject)
+		}
+		for _, cacheSize := range []int{8, -1} { // a small cache keeps executions cheap
 			s := NewSublist[int](cacheSize)
 			if err := s.Insert(pattern, "", 1); err != nil {
 				t.Fatalf("Insert(%q): %v", pattern, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,25 @@ func naiveMatch(subject, pattern string) bool {
 		}
 	}
 	return len(pt) == len(st)
+}
+
+// naiveValid is the test oracle for Valid and ValidLiteral.
+func naiveValid(s string, literal bool) bool {
+	if s == "" || strings.ContainsAny(s, " \t\n\r\f") {
+		return false
+	}
+	toks := strings.Split(s, ".")
+	for i, t := range toks {
+		switch {
+		case t == "":
+			return false
+		case (t == "*" || t == ">") && literal:
+			return false
+		case t == ">" && i != len(toks)-1:
+			return false
+		}
+	}
+	return true
 }
 
 // entry is one stored (pattern, queue, value).
@@ -430,7 +450,9 @@ func TestCacheNoStaleStore(t *testing.T) {
 	subj := []byte("a.b")
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	for range 3 {
+	// One reader per spare core: more would make the writer wait for time
+	// slices rather than for the lock.
+	for range max(1, runtime.GOMAXPROCS(0)-1) {
 		wg.Go(func() {
 			var r Result[int]
 			for !stop.Load() {
@@ -443,7 +465,7 @@ func TestCacheNoStaleStore(t *testing.T) {
 		wg.Wait()
 	}()
 	var r Result[int]
-	for i := range 5000 {
+	for i := range 20000 {
 		present := i%2 == 0
 		if present {
 			mustInsert(t, s, "a.*", "", 1)

@@ -163,13 +163,11 @@ func (s *Sublist[T]) changedLocked(pattern string, delta int64) {
 // Match allocates nothing once r's slices have grown large enough, on a cache
 // hit and on a miss alike. subject is not retained.
 func (s *Sublist[T]) Match(subject []byte, r *Result[T]) {
-	if !tokensNonEmpty(subject) {
-		r.Reset()
-		return
-	}
 	c := s.cache
 	var h uint64
 	if c != nil {
+		// Only valid subjects and empty results are ever cached, so a hit
+		// needs no validation.
 		h = maphash.Bytes(s.seed, subject)
 		if c.get(h, subject, r) {
 			return
@@ -179,6 +177,11 @@ func (s *Sublist[T]) Match(subject []byte, r *Result[T]) {
 	s.mu.RLock()
 	if s.root != nil {
 		s.root.match(subject, 0, r)
+		// The walk treats an empty token as a token; only a subject with
+		// results needs the check that it has none.
+		if !r.Empty() && !tokensNonEmptyBytes(subject) {
+			r.Reset()
+		}
 	}
 	if c != nil {
 		// Stored under the read lock, so no writer can invalidate in between.
@@ -224,17 +227,15 @@ func (l *level[T]) match(subject []byte, start int, r *Result[T]) {
 // HasInterest reports whether any pattern matches the literal subject. It
 // consults the match cache but does not fill it, and allocates nothing.
 func (s *Sublist[T]) HasInterest(subject []byte) bool {
-	if !tokensNonEmpty(subject) {
-		return false
-	}
 	if c := s.cache; c != nil {
 		if found, interest := c.has(maphash.Bytes(s.seed, subject), subject); found {
 			return interest
 		}
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.root != nil && s.root.hasInterest(subject, 0)
+	interest := s.root != nil && s.root.hasInterest(subject, 0)
+	s.mu.RUnlock()
+	return interest && tokensNonEmptyBytes(subject)
 }
 
 // hasInterest is match that stops at the first node with values.

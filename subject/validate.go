@@ -1,6 +1,9 @@
 package subject
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // Bytes is the set of types the validation functions accept, so that callers
 // holding either a string or a slice of a read buffer never convert.
@@ -84,16 +87,11 @@ func validate[S Bytes](s S, literal bool) bool {
 	if len(s) == 0 {
 		return false
 	}
-	start := 0      // first byte of the current token
 	sawFWC := false // a '>' token has been seen; nothing may follow it
-	for i := 0; i <= len(s); i++ {
-		if i < len(s) {
-			switch byteClass[s[i]] {
-			case clsOther:
-				continue
-			case clsSpace:
-				return false
-			}
+	for i := 0; ; i++ {
+		start := i
+		for i < len(s) && byteClass[s[i]] == clsOther {
+			i++
 		}
 		// s[start:i] is a complete token.
 		if i == start || sawFWC {
@@ -112,9 +110,13 @@ func validate[S Bytes](s S, literal bool) bool {
 				}
 			}
 		}
-		start = i + 1
+		if i == len(s) {
+			return true
+		}
+		if byteClass[s[i]] == clsSpace {
+			return false
+		}
 	}
-	return true
 }
 
 // ValidQueue reports whether q is a valid queue group name: non-empty and
@@ -177,4 +179,11 @@ func tokensNonEmpty[S Bytes](s S) bool {
 		}
 	}
 	return true
+}
+
+// tokensNonEmptyBytes is tokensNonEmpty for the []byte subjects of Match,
+// using the vectorized bytes.Index.
+func tokensNonEmptyBytes(s []byte) bool {
+	n := len(s)
+	return n > 0 && s[0] != sep && s[n-1] != sep && bytes.Index(s, []byte("..")) < 0
 }

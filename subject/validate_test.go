@@ -1,6 +1,10 @@
 package subject
 
-import "testing"
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
 func TestValid(t *testing.T) {
 	tests := []struct {
@@ -42,7 +46,7 @@ func TestValid(t *testing.T) {
 		{"a\fb", false, false},
 		{"a. ", false, false},
 		{" .a", false, false},
-		{"a\vb", true, true},          // \v is not in the reference whitespace set
+		{"a\vb", true, true},           // \v is not in the reference whitespace set
 		{"$SYS.ACCOUNT.x", true, true}, // '$' is an ordinary byte
 		{"ünïcode.tökens", true, true},
 		{"a\x00b", true, true}, // rejected only by ValidStrict
@@ -232,6 +236,46 @@ func TestMatches(t *testing.T) {
 		}
 		if got := naiveMatch(tt.subject, tt.pattern); got != tt.want {
 			t.Errorf("naiveMatch(%q, %q) = %v, want %v (the test oracle is wrong)", tt.subject, tt.pattern, got, tt.want)
+		}
+	}
+}
+
+func TestPatternFilter(t *testing.T) {
+	tests := []struct {
+		pattern, prefix, suffix string
+	}{
+		{"a.b", "a.b", ""},
+		{"*", "", ""},
+		{">", "", ""},
+		{"a.*", "a.", ""},
+		{"a.*.c", "a.", ".c"},
+		{"*.b.c", "", ".b.c"},
+		{"a.*.b.*.c.d", "a.", ".c.d"},
+		{"a.*.b.>", "a.", ""},
+		{"a*.b", "a*.b", ""},
+		{"orders.europe.*.created.v1", "orders.europe.", ".created.v1"},
+		{"x.*.long-suffix-token", "x.", ".long-suffix-token"},
+	}
+	for _, tt := range tests {
+		f := newPatternFilter(tt.pattern)
+		if f.prefix != tt.prefix || f.suffix != tt.suffix {
+			t.Errorf("newPatternFilter(%q) = %+v, want prefix %q suffix %q", tt.pattern, f, tt.prefix, tt.suffix)
+		}
+		if !f.mayMatchEnds(head8(tt.prefix+"x"+tt.suffix), tail8(tt.prefix+"x"+tt.suffix)) {
+			t.Errorf("filter of %q rejects the ends of %q", tt.pattern, tt.prefix+"x"+tt.suffix)
+		}
+	}
+	// The filter must pass every subject that matches.
+	rng := rand.New(rand.NewPCG(7, 7))
+	long := strings.NewReplacer("a", "alphabetical", "b", "b", "c", "charlie-9")
+	for i := range 20000 {
+		subj, pat := randomSubject(rng), randomPattern(rng)
+		if i%2 == 1 { // tokens longer than the 8 packed bytes
+			subj, pat = long.Replace(subj), long.Replace(pat)
+		}
+		f := newPatternFilter(pat)
+		if naiveMatch(subj, pat) && !(f.mayMatch([]byte(subj)) && f.mayMatchEnds(head8(subj), tail8(subj))) {
+			t.Fatalf("filter of %q rejects matching subject %q", pat, subj)
 		}
 	}
 }
