@@ -37,8 +37,14 @@ func (c *client) HandleOp(f *protocol.Frame) error {
 		c.log.Info("client sent -ERR", "text", string(f.Arg))
 		c.closeAfterFlush(reasonProtocol)
 		return errStop
-	case protocol.OpInfo, protocol.OpOK:
-		// A client's INFO and +OK carry nothing the server needs.
+	case protocol.OpInfo:
+		// A client's INFO carries nothing the server needs, but it must be
+		// JSON: the official server closes the connection otherwise.
+		if !json.Valid(f.Arg) {
+			c.closeAfterFlush(reasonProtocol)
+			return errStop
+		}
+	case protocol.OpOK:
 	default:
 		c.sendErr("Unknown Protocol Operation")
 		c.closeAfterFlush(reasonProtocol)

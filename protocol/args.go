@@ -13,36 +13,6 @@ package protocol
 // maxArgs is the largest argument count of any op (HMSG with a reply).
 const maxArgs = 5
 
-// argList holds the fields of one line on the caller's stack.
-type argList [maxArgs + 1][]byte
-
-// fields splits s into at most maxArgs+1 fields (a count above maxArgs means
-// "too many"). Each field's capacity is cut to its length.
-func fields(s []byte, a *argList, crSep bool) int {
-	n := 0
-	start := -1
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == ' ' || c == '\t' || (crSep && c == '\r') {
-			if start >= 0 {
-				a[n] = s[start:i:i]
-				n++
-				start = -1
-				if n == len(a) {
-					return n
-				}
-			}
-		} else if start < 0 {
-			start = i
-		}
-	}
-	if start >= 0 {
-		a[n] = s[start:len(s):len(s)]
-		n++
-	}
-	return n
-}
-
 // parseSize parses 1 to 9 decimal digits; anything else yields -1.
 func parseSize(d []byte) int {
 	if len(d) == 0 || len(d) > 9 {
@@ -61,61 +31,61 @@ func parseSize(d []byte) int {
 // splitArgs fills f from the arguments of a lineArgs op. rest starts with
 // the separator(s) that follow the op name.
 func splitArgs(op Op, rest []byte, f *Frame) error {
-	var a argList
+	var a spans
 	switch op {
 	case OpPub:
 		switch fields(rest, &a, false) {
 		case 2:
-			f.Subject = a[0]
-			return setSizes(f, nil, a[1], rest)
+			f.Subject = a.arg(rest, 0)
+			return setSizes(f, nil, a.arg(rest, 1), rest)
 		case 3:
-			f.Subject, f.Reply = a[0], a[1]
-			return setSizes(f, nil, a[2], rest)
+			f.Subject, f.Reply = a.arg(rest, 0), a.arg(rest, 1)
+			return setSizes(f, nil, a.arg(rest, 2), rest)
 		}
 	case OpHPub:
 		switch fields(rest, &a, false) {
 		case 3:
-			f.Subject = a[0]
-			return setSizes(f, a[1], a[2], rest)
+			f.Subject = a.arg(rest, 0)
+			return setSizes(f, a.arg(rest, 1), a.arg(rest, 2), rest)
 		case 4:
-			f.Subject, f.Reply = a[0], a[1]
-			return setSizes(f, a[2], a[3], rest)
+			f.Subject, f.Reply = a.arg(rest, 0), a.arg(rest, 1)
+			return setSizes(f, a.arg(rest, 2), a.arg(rest, 3), rest)
 		}
 	case OpMsg:
 		switch fields(rest, &a, true) {
 		case 3:
-			f.Subject, f.Sid = a[0], a[1]
-			return setSizes(f, nil, a[2], rest)
+			f.Subject, f.Sid = a.arg(rest, 0), a.arg(rest, 1)
+			return setSizes(f, nil, a.arg(rest, 2), rest)
 		case 4:
-			f.Subject, f.Sid, f.Reply = a[0], a[1], a[2]
-			return setSizes(f, nil, a[3], rest)
+			f.Subject, f.Sid, f.Reply = a.arg(rest, 0), a.arg(rest, 1), a.arg(rest, 2)
+			return setSizes(f, nil, a.arg(rest, 3), rest)
 		}
 	case OpHMsg:
 		switch fields(rest, &a, true) {
 		case 4:
-			f.Subject, f.Sid = a[0], a[1]
-			return setSizes(f, a[2], a[3], rest)
+			f.Subject, f.Sid = a.arg(rest, 0), a.arg(rest, 1)
+			return setSizes(f, a.arg(rest, 2), a.arg(rest, 3), rest)
 		case 5:
-			f.Subject, f.Sid, f.Reply = a[0], a[1], a[2]
-			return setSizes(f, a[3], a[4], rest)
+			f.Subject, f.Sid, f.Reply = a.arg(rest, 0), a.arg(rest, 1), a.arg(rest, 2)
+			return setSizes(f, a.arg(rest, 3), a.arg(rest, 4), rest)
 		}
 	case OpSub:
 		switch fields(rest, &a, true) {
 		case 2:
-			f.Subject, f.Sid = a[0], a[1]
+			f.Subject, f.Sid = a.arg(rest, 0), a.arg(rest, 1)
 			return nil
 		case 3:
-			f.Subject, f.Queue, f.Sid = a[0], a[1], a[2]
+			f.Subject, f.Queue, f.Sid = a.arg(rest, 0), a.arg(rest, 1), a.arg(rest, 2)
 			return nil
 		}
 	case OpUnsub:
 		switch fields(rest, &a, true) {
 		case 1:
-			f.Sid = a[0]
+			f.Sid = a.arg(rest, 0)
 			return nil
 		case 2:
-			f.Sid = a[0]
-			f.Max = max(parseSize(a[1]), 0)
+			f.Sid = a.arg(rest, 0)
+			f.Max = max(parseSize(a.arg(rest, 1)), 0)
 			return nil
 		}
 	case OpErr:

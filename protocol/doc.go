@@ -72,10 +72,12 @@
 // # Allocation
 //
 // Parsing ops that lie wholly inside the buffer allocates nothing: the op name
-// is matched through a first-byte table, the end of the line is found with
-// bytes.IndexByte, arguments are split into an array on the stack, numbers are
-// parsed by hand, the payload is skipped by length, and the Frame lives inside
-// the Parser. Encoders allocate only when dst lacks capacity.
+// is matched with one word comparison per candidate (a first-byte table picks
+// the candidates), the end of the line is found with bytes.IndexByte (bounded
+// by the limit), arguments are split 8 bytes at a time into offsets on the
+// stack, numbers are parsed by hand, the payload is skipped by length, and the
+// Frame lives inside the Parser. Encoders allocate only when dst lacks
+// capacity.
 //
 // # Adding route and leaf ops
 //

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"strconv"
 )
@@ -114,6 +115,30 @@ var opByFirst = func() (t [256]OpSet) {
 	return t
 }()
 
+// opWord is an op name as one little-endian word, for matching all of a name
+// with a single comparison: (load(data) | fold) & mask == word. fold has 0x20
+// (the ASCII case bit) in the bytes that hold letters and mask covers the
+// name's bytes. Only 'A'-'Z' and 'a'-'z' become 'a'-'z' when 0x20 is set, so
+// the comparison is exact.
+type opWord struct{ word, fold, mask uint64 }
+
+// opWords is computed once from opTable and never written again. Names must
+// be shorter than 8 bytes (so that name and separator fit in a word).
+var opWords = func() (t [numOps]opWord) {
+	for o := Op(1); o < numOps; o++ {
+		for i, c := range []byte(opTable[o].name) {
+			shift := 8 * uint(i)
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+				t[o].fold |= 0x20 << shift
+			}
+			t[o].word |= uint64(c) << shift
+			t[o].mask |= 0xFF << shift
+		}
+	}
+	return t
+}()
+
 // matchState is the outcome of matching an op name.
 type matchState uint8
 
@@ -128,47 +153,41 @@ const (
 // is rejected as soon as the X is seen.
 func matchOp(data []byte, accept OpSet) (Op, matchState) {
 	cands := opByFirst[data[0]] & accept
+	// Load up to 8 bytes; avail masks the bytes actually present.
+	var w, avail uint64
+	if len(data) >= 8 {
+		w, avail = binary.LittleEndian.Uint64(data), ^uint64(0)
+	} else {
+		for i := len(data) - 1; i >= 0; i-- {
+			w = w<<8 | uint64(data[i])
+		}
+		avail = 1<<(8*uint(len(data))) - 1
+	}
 	state := matchNone
 	for cands != 0 {
 		o := Op(bits.TrailingZeros32(uint32(cands)))
 		cands &= cands - 1
+		ow := &opWords[o]
+		if (w|ow.fold)&ow.mask&avail != ow.word&avail {
+			continue
+		}
 		d := &opTable[o]
-		name := d.name
-		n := min(len(name), len(data))
-		if !hasPrefixFold(data[1:n], name[1:n]) {
-			continue
-		}
-		if len(data) < len(name) {
-			state = matchPartial
-			continue
-		}
+		n := len(d.name)
 		if d.kind == lineArgs {
-			if len(data) == len(name) {
+			if len(data) <= n {
 				state = matchPartial
 				continue
 			}
-			if !isSep(data[len(name)]) {
+			if !isSep(data[n]) {
 				continue
 			}
+		} else if len(data) < n {
+			state = matchPartial
+			continue
 		}
 		return o, matchFound
 	}
 	return 0, state
-}
-
-// hasPrefixFold reports whether b equals upper (an upper-case name part of
-// the same length) ignoring ASCII case.
-func hasPrefixFold(b []byte, upper string) bool {
-	for i := 0; i < len(b) && i < len(upper); i++ {
-		c := b[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if c != upper[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // isSep reports whether c separates an op from its arguments or two arguments.

@@ -17,8 +17,9 @@ const retainMax = 8 << 10
 type Config struct {
 	// MaxControlLine bounds the bytes of a control line after the op name
 	// and the separator that follows it, not counting the line terminator:
-	// 0 -> DefaultMaxControlLine (4096); < 0 -> unlimited. (Routes and leafs
-	// use 16x the client value.)
+	// 0 -> DefaultMaxControlLine (4096); < 0 -> unlimited, for trusted peers
+	// only (the parser then buffers and rescans a line of any length). Routes
+	// and leafs use 16x the client value.
 	MaxControlLine int
 	// MaxPayload bounds Frame.Size of PUB, HPUB, MSG and HMSG:
 	// 0 -> DefaultMaxPayload (1 MiB); < 0 -> unlimited (sizes still have at

@@ -17,7 +17,10 @@ type rec struct {
 	Msg, Arg                   string
 }
 
-func (r rec) String() string { return fmt.Sprintf("%+v", struct{ R rec }{r}) }
+func (r rec) String() string {
+	type plain rec // without this String method
+	return fmt.Sprintf("%+v", plain(r))
+}
 
 func toRec(f *Frame) rec {
 	return rec{
