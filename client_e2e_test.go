@@ -309,3 +309,33 @@ func TestClientConcurrentPublishers(t *testing.T) {
 		t.Fatalf("got %d of %d", got.Load(), pubs*each)
 	}
 }
+
+// A subscriber that stops reading is cut off by write_deadline even when
+// max_pending is far away.
+func TestClientSlowConsumerWriteDeadline(t *testing.T) {
+	s := runServer(t, &fern.Options{MaxPending: 512 << 20, MaxPayload: 1 << 20, WriteDeadline: 100 * time.Millisecond})
+	slow := dialRaw(t, s)
+	slow.send("CONNECT {\"verbose\":false}\r\nSUB flood 1\r\nPING\r\n")
+	slow.expect("PONG\r\n")
+	pub := connect(t, s)
+	closedBy := make(chan struct{})
+	go func() {
+		defer close(closedBy)
+		payload := make([]byte, 64<<10)
+		// Far more than the kernel buffers hold; the writer blocks, the
+		// deadline passes and the server drops the client. Bounded.
+		for i := 0; i < 4096 && s.NumClients() == 2; i++ {
+			if err := pub.Publish("flood", payload); err != nil {
+				return
+			}
+			if i%64 == 0 {
+				pub.Flush()
+			}
+		}
+	}()
+	waitFor(t, "write-deadline slow consumer to be closed", func() bool { return s.NumClients() == 1 })
+	<-closedBy
+	if err := pub.FlushTimeout(testTimeout); err != nil {
+		t.Fatalf("publisher affected: %v", err)
+	}
+}
