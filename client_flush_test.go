@@ -73,3 +73,10 @@ func TestFlushOncePerReadPass(t *testing.T) {
 		t.Fatalf("%d writes for one read pass of %d messages, want 1", n, msgs)
 	}
 }
+
+func TestTraceRedactsSecrets(t *testing.T) {
+	got := redactSecrets([]byte(`{"user":"u","pass":"hunter2","auth_token":"tok","verbose":false}`))
+	if strings.Contains(got, "hunter2") || strings.Contains(got, "tok\"") || !strings.Contains(got, `"user":"u"`) {
+		t.Fatalf("redacted CONNECT: %s", got)
+	}
+}

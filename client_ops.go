@@ -54,8 +54,34 @@ func (c *client) HandleOp(f *protocol.Frame) error {
 }
 
 func (c *client) traceOp(f *protocol.Frame) {
-	c.log.Log(context.Background(), levelTrace, "<<- "+f.Op.String(),
-		"subject", string(f.Subject), "reply", string(f.Reply), "sid", string(f.Sid), "size", f.Size)
+	ctx, msg := context.Background(), "<<- "+f.Op.String()
+	switch f.Op {
+	case protocol.OpPub, protocol.OpHPub:
+		c.log.Log(ctx, levelTrace, msg, "subject", string(f.Subject), "reply", string(f.Reply), "hdr", f.HeaderSize, "size", f.Size)
+	case protocol.OpSub:
+		c.log.Log(ctx, levelTrace, msg, "subject", string(f.Subject), "queue", string(f.Queue), "sid", string(f.Sid))
+	case protocol.OpUnsub:
+		c.log.Log(ctx, levelTrace, msg, "sid", string(f.Sid), "max", f.Max)
+	case protocol.OpConnect, protocol.OpInfo, protocol.OpErr:
+		c.log.Log(ctx, levelTrace, msg, "arg", redactSecrets(f.Arg))
+	default:
+		c.log.Log(ctx, levelTrace, msg)
+	}
+}
+
+// redactSecrets hides credential values in a CONNECT for the trace log.
+func redactSecrets(arg []byte) string {
+	var m map[string]any
+	if json.Unmarshal(arg, &m) != nil {
+		return string(arg)
+	}
+	for _, k := range []string{"pass", "auth_token", "sig", "jwt"} {
+		if _, ok := m[k]; ok {
+			m[k] = "[REDACTED]"
+		}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 // processConnect applies CONNECT. Fields it omits keep their defaults.
