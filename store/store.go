@@ -13,8 +13,9 @@ import (
 //
 // Concurrency: every method is safe for concurrent use. Writes (Store,
 // StoreAt, Remove, Purge, Compact, UpdateLimits) are serialized; reads may
-// run alongside each other. Callbacks registered with OnRemove run without
-// the store's lock held and may call read methods, but not write methods.
+// run alongside each other. Callbacks registered with OnRemove run
+// serialized with writes (under the writer lock, not the state lock): they
+// may call read methods, but not write methods.
 //
 // Sequences start at 1 (or at the first StoreAt sequence). After a purge
 // or compact, numbering continues: first = last+1 when the store is empty.
@@ -144,7 +145,7 @@ type Limits struct {
 	MaxMsgs           int64
 	MaxBytes          int64
 	MaxAge            time.Duration // expiry is driven by a timer, not by the next write
-	MaxMsgsPerSubject int64         // always discards the subject's oldest (as officially)
+	MaxMsgsPerSubject int64         // DiscardOld drops the subject's oldest; DiscardNew refuses with ErrMaxMsgsPerSubject
 	MaxMsgSize        int32         // MsgSize-independent: len(hdr)+len(data)
 	Discard           DiscardPolicy
 }
