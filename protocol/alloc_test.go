@@ -14,6 +14,12 @@ type countHandler struct {
 func (h *countHandler) HandleOp(f *Frame) error {
 	h.ops++
 	h.bytes += len(f.Subject) + len(f.Reply) + len(f.Queue) + len(f.Sid) + len(f.Msg) + len(f.Arg)
+	if f.Op > OpErr { // a route or leaf op
+		h.bytes += len(f.Account) + len(f.Origin) + f.Weight
+		for q, rest := NextQueue(f.QueueList); q != nil; q, rest = NextQueue(rest) {
+			h.bytes += len(q)
+		}
+	}
 	return nil
 }
 
@@ -32,6 +38,21 @@ var allocInputs = []struct {
 	{"HMSG", Config{Accept: ServerOps}, AppendHMsg(nil, []byte("foo"), []byte("1"), []byte("r"), []byte(hdr12), []byte("x"))},
 	{"-ERR", Config{Accept: ServerOps}, AppendErr(nil, "Stale Connection")},
 	{"batch", Config{}, bytes.Repeat(AppendPub(nil, []byte("a"), nil, []byte("0123456789")), 50)},
+	{"RS+", routeCfg, AppendRSub(nil, []byte("$G"), []byte("foo.*"), nil, 0)},
+	{"RS+ queue", routeCfg, AppendRSub(nil, []byte("$G"), []byte("foo.*"), []byte("q"), 3)},
+	{"RS-", routeCfg, AppendRUnsub(nil, []byte("$G"), []byte("foo.*"), []byte("q"))},
+	{"RMSG", routeCfg, withPayload(AppendRMsgHeader(nil, []byte("$G"), []byte("foo"), []byte("r"), nil, 64), string(make([]byte, 64)))},
+	{"RMSG queues", routeCfg, withPayload(AppendRMsgHeader(nil, []byte("$G"), []byte("foo"), []byte("r"),
+		[]byte("q1 q2 q3 q4 q5 q6 q7 q8"), 64), string(make([]byte, 64)))},
+	{"route HMSG", routeCfg, withPayload(AppendRHMsgHeader(nil, []byte("$G"), []byte("foo"), nil, []byte("q1"), 12, 13), hdr12+"x")},
+	{"route LS+", routeCfg, AppendRLSub(nil, []byte("C2"), []byte("$G"), []byte("foo"), []byte("q"), 3)},
+	{"route LMSG", routeCfg, withPayload(AppendRLMsgHeader(nil, []byte("C2"), []byte("$G"), []byte("foo"), nil, []byte("q"), 0, 1), "x")},
+	{"pinned RMSG", pinnedCfg, withPayload(AppendRMsgHeader(nil, nil, []byte("foo"), nil, nil, 1), "x")},
+	{"LS+", leafCfg, AppendLSub(nil, []byte("foo.*"), []byte("q"), 3)},
+	{"LS-", leafCfg, AppendLUnsub(nil, []byte("foo.*"), nil)},
+	{"LMSG", leafCfg, withPayload(AppendLMsgHeader(nil, []byte("foo"), []byte("r"), nil, 64), string(make([]byte, 64)))},
+	{"LMSG queues", leafCfg, withPayload(AppendLMsgHeader(nil, []byte("foo"), nil, []byte("q1 q2"), 1), "x")},
+	{"leaf HMSG", leafCfg, withPayload(AppendLHMsgHeader(nil, []byte("foo"), []byte("r"), nil, 12, 13), hdr12+"x")},
 }
 
 func TestParseAllocs(t *testing.T) {
@@ -72,6 +93,7 @@ func TestEncodeAllocs(t *testing.T) {
 	dst := make([]byte, 0, 4096)
 	subj, sid, reply := []byte("foo.bar"), []byte("12"), []byte("_INBOX.x")
 	payload, hdr := make([]byte, 256), []byte(hdr12)
+	acc, origin, q, queues := []byte("$G"), []byte("C2"), []byte("q"), []byte("q1 q2 q3")
 	encoders := map[string]func(){
 		"Info":       func() { dst = AppendInfo(dst[:0], payload) },
 		"MsgHeader":  func() { dst = AppendMsgHeader(dst[:0], subj, sid, reply, 1048576) },
@@ -87,6 +109,21 @@ func TestEncodeAllocs(t *testing.T) {
 		"HPub":       func() { dst = AppendHPub(dst[:0], subj, reply, hdr, payload) },
 		"Sub":        func() { dst = AppendSub(dst[:0], subj, []byte("q"), sid) },
 		"Unsub":      func() { dst = AppendUnsub(dst[:0], sid, 100) },
+		"RSub":       func() { dst = AppendRSub(dst[:0], acc, subj, q, 3) },
+		"RUnsub":     func() { dst = AppendRUnsub(dst[:0], acc, subj, q) },
+		"RMsgHeader": func() { dst = AppendRMsgHeader(dst[:0], acc, subj, reply, queues, 1048576) },
+		"RHMsgHeader": func() {
+			dst = AppendRHMsgHeader(dst[:0], acc, subj, reply, queues, 12, 1048576)
+		},
+		"RLSub":   func() { dst = AppendRLSub(dst[:0], origin, acc, subj, q, 3) },
+		"RLUnsub": func() { dst = AppendRLUnsub(dst[:0], origin, acc, subj, q) },
+		"RLMsgHeader": func() {
+			dst = AppendRLMsgHeader(dst[:0], origin, acc, subj, reply, queues, 0, 1048576)
+		},
+		"LSub":        func() { dst = AppendLSub(dst[:0], subj, q, 3) },
+		"LUnsub":      func() { dst = AppendLUnsub(dst[:0], subj, q) },
+		"LMsgHeader":  func() { dst = AppendLMsgHeader(dst[:0], subj, reply, queues, 1048576) },
+		"LHMsgHeader": func() { dst = AppendLHMsgHeader(dst[:0], subj, nil, queues, 12, 1048576) },
 	}
 	for name, enc := range encoders {
 		if n := testing.AllocsPerRun(100, enc); n != 0 {

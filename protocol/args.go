@@ -9,9 +9,13 @@ package protocol
 //   - a size is 1 to 9 decimal digits, nothing else (so at most 999999999);
 //   - an UNSUB max that is not a valid size counts as absent (Max 0), which is
 //     what the official server does with it (unsubscribe now).
+//
+// The route and leaf splitters are in args_remote.go.
 
-// maxArgs is the largest argument count of any op (HMSG with a reply).
-const maxArgs = 5
+// maxArgs is the most arguments a splitter must tell apart by count: six for
+// a route LMSG with a reply (origin account subject reply hdr size); from
+// seven on it uses the queue-group form. fields reports up to maxArgs+1.
+const maxArgs = 6
 
 // parseSize parses 1 to 9 decimal digits; anything else yields -1.
 func parseSize(d []byte) int {
@@ -29,10 +33,16 @@ func parseSize(d []byte) int {
 }
 
 // splitArgs fills f from the arguments of a lineArgs op. rest starts with
-// the separator(s) that follow the op name.
-func splitArgs(op Op, rest []byte, f *Frame) error {
+// the separator(s) that follow the op name. noAcc: route ops omit the account.
+func splitArgs(op Op, rest []byte, f *Frame, noAcc bool) error {
 	var a spans
 	switch op {
+	case OpRSub, OpRLSub, OpLSub:
+		return splitRemoteSub(op, rest, f, noAcc)
+	case OpRUnsub, OpRLUnsub, OpLUnsub:
+		return splitRemoteUnsub(op, rest, f, noAcc)
+	case OpRMsg, OpRHMsg, OpRLMsg, OpLMsg, OpLHMsg:
+		return splitRemoteMsg(op, rest, f, noAcc)
 	case OpPub:
 		switch fields(rest, &a, false) {
 		case 2:

@@ -101,3 +101,36 @@ func BenchmarkAppendPub(b *testing.B) {
 		dst = AppendPub(dst[:0], subj, nil, payload)
 	}
 }
+
+func BenchmarkParseRMsg(b *testing.B) {
+	in := withPayload(AppendRMsgHeader(nil, []byte("$G"), []byte("foo.bar.baz"), nil, nil, 128), string(make([]byte, 128)))
+	benchParse(b, routeCfg, in, len(in))
+}
+
+func BenchmarkParseRMsgQueues(b *testing.B) {
+	in := withPayload(AppendRMsgHeader(nil, []byte("$G"), []byte("foo.bar.baz"), []byte("_INBOX.Ri6jA3dTcm2IwGd4rNZ5Jr"),
+		[]byte("workers audit"), 128), string(make([]byte, 128)))
+	benchParse(b, routeCfg, in, len(in))
+}
+
+func BenchmarkParseLMsg(b *testing.B) {
+	in := withPayload(AppendLMsgHeader(nil, []byte("foo.bar.baz"), nil, nil, 128), string(make([]byte, 128)))
+	benchParse(b, leafCfg, in, len(in))
+}
+
+func BenchmarkParseRSub(b *testing.B) {
+	benchParse(b, routeCfg, AppendRSub(nil, []byte("$G"), []byte("foo.*.baz"), []byte("workers"), 42), 1<<30)
+}
+
+func BenchmarkParseLSub(b *testing.B) {
+	benchParse(b, leafCfg, AppendLSub(nil, []byte("foo.*.baz"), []byte("workers"), 42), 1<<30)
+}
+
+func BenchmarkAppendRMsgHeader(b *testing.B) {
+	dst := make([]byte, 0, 256)
+	acc, subj, reply, queues := []byte("$G"), []byte("foo.bar.baz"), []byte("_INBOX.Ri6jA3dTcm2IwGd4rNZ5Jr"), []byte("workers audit")
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = AppendRMsgHeader(dst[:0], acc, subj, reply, queues, 1024)
+	}
+}

@@ -56,3 +56,46 @@ func Example() {
 	// true
 	// "PONG\r\nMSG foo.a 1 _INBOX.1 5\r\nhello\r\n"
 }
+
+// routeHandler prints route ops; a message's queue groups are iterated
+// without allocating.
+type routeHandler struct{}
+
+func (routeHandler) HandleOp(f *protocol.Frame) error {
+	switch f.Op {
+	case protocol.OpRSub:
+		fmt.Printf("%s account=%s subject=%s queue=%q weight=%d\n", f.Op, f.Account, f.Subject, f.Queue, f.Weight)
+	case protocol.OpRMsg:
+		fmt.Printf("%s account=%s subject=%s reply=%q payload=%q\n", f.Op, f.Account, f.Subject, f.Reply, f.Payload())
+		for q, rest := protocol.NextQueue(f.QueueList); q != nil; q, rest = protocol.NextQueue(rest) {
+			fmt.Printf("  deliver to one member of %s\n", q)
+		}
+	default:
+		fmt.Println(f.Op)
+	}
+	return nil
+}
+
+func Example_route() {
+	// A route parser: 16x the client control line limit, no payload limit.
+	p := protocol.NewParser(protocol.Config{
+		Accept:         protocol.RouteOps,
+		MaxControlLine: 16 * protocol.DefaultMaxControlLine,
+		MaxPayload:     -1,
+	})
+	in := "PING\r\nRS+ $G orders.* workers 2\r\nRMSG $G orders.new + _INBOX.1 workers audit 2\r\nhi\r\n"
+	if err := p.Parse([]byte(in), routeHandler{}); err != nil {
+		fmt.Println(err)
+	}
+	// What a server sends to a route peer and to a leaf.
+	out := protocol.AppendRSub(nil, []byte("$G"), []byte("orders.*"), []byte("workers"), 3)
+	out = protocol.AppendLMsgHeader(out, []byte("orders.new"), nil, []byte("workers"), 2)
+	fmt.Printf("%q\n", out)
+	// Output:
+	// PING
+	// RS+ account=$G subject=orders.* queue="workers" weight=2
+	// RMSG account=$G subject=orders.new reply="_INBOX.1" payload="hi"
+	//   deliver to one member of workers
+	//   deliver to one member of audit
+	// "RS+ $G orders.* workers 3\r\nLMSG orders.new | workers 2\r\n"
+}

@@ -15,6 +15,26 @@ var fuzzConfigs = []Config{
 	{Accept: allOps, MaxControlLine: 12, MaxPayload: 8},
 	{Accept: allOps, MaxControlLine: -1, MaxPayload: -1},
 	{Accept: allOps, MaxControlLine: 1},
+	routeCfg,
+	pinnedCfg,
+	leafCfg,
+	{Accept: RouteOps, MaxControlLine: 16, MaxPayload: 8},
+	{Accept: LeafOps, NoAccount: true, MaxControlLine: 12, MaxPayload: 8},
+}
+
+// fuzzMode returns the fuzzConfigs index of the config that best matches c:
+// the same one, or else one accepting the same ops with the same NoAccount.
+func fuzzMode(c Config) uint8 {
+	best := 0
+	for i, fc := range fuzzConfigs {
+		if fc == c {
+			return uint8(i)
+		}
+		if fc.Accept == c.Accept && fc.NoAccount == c.NoAccount && best == 0 {
+			best = i
+		}
+	}
+	return uint8(best)
 }
 
 // errClass maps an error to the sentinel it wraps ("" for nil).
@@ -39,6 +59,15 @@ func FuzzParser(f *testing.F) {
 	}
 	for _, tc := range encodeCases {
 		f.Add([]byte(tc.wire), uint16(1), uint8(0))
+	}
+	for _, tc := range remoteParseCases {
+		f.Add([]byte(tc.in), uint16(len(tc.in)/2), fuzzMode(tc.cfg))
+	}
+	for _, tc := range remoteErrorCases {
+		f.Add([]byte(tc.in), uint16(len(tc.in)/3), fuzzMode(tc.cfg))
+	}
+	for _, tc := range remoteEncodeCases {
+		f.Add([]byte(tc.wire), uint16(3), fuzzMode(tc.cfg))
 	}
 	f.Add([]byte("PUB a 9\r\n123456789\r\nSUB a 1\r\n"), uint16(12), uint8(3))
 	f.Add([]byte("SUB abcdefghijkl 1\r\n"), uint16(5), uint8(3))
@@ -85,8 +114,31 @@ func reencodeCheck(t *testing.T, cfg Config, r rec) {
 	t.Helper()
 	var wire []byte
 	sub, rep, q, sid := b(r.Subject), b(r.Reply), b(r.Queue), b(r.Sid)
+	acc, origin, ql := b(r.Account), b(r.Origin), b(r.QueueList)
 	msg := []byte(r.Msg)
 	switch r.Op {
+	case OpRSub:
+		wire = AppendRSub(nil, acc, sub, q, r.Weight)
+	case OpRUnsub:
+		wire = AppendRUnsub(nil, acc, sub, q)
+	case OpRMsg:
+		wire = withPayload(AppendRMsgHeader(nil, acc, sub, rep, ql, r.Size), r.Msg)
+	case OpRHMsg:
+		wire = withPayload(AppendRHMsgHeader(nil, acc, sub, rep, ql, r.HeaderSize, r.Size), r.Msg)
+	case OpRLSub:
+		wire = AppendRLSub(nil, origin, acc, sub, q, r.Weight)
+	case OpRLUnsub:
+		wire = AppendRLUnsub(nil, origin, acc, sub, q)
+	case OpRLMsg:
+		wire = withPayload(AppendRLMsgHeader(nil, origin, acc, sub, rep, ql, r.HeaderSize, r.Size), r.Msg)
+	case OpLSub:
+		wire = AppendLSub(nil, sub, q, r.Weight)
+	case OpLUnsub:
+		wire = AppendLUnsub(nil, sub, q)
+	case OpLMsg:
+		wire = withPayload(AppendLMsgHeader(nil, sub, rep, ql, r.Size), r.Msg)
+	case OpLHMsg:
+		wire = withPayload(AppendLHMsgHeader(nil, sub, rep, ql, r.HeaderSize, r.Size), r.Msg)
 	case OpPub:
 		wire = AppendPub(nil, sub, rep, msg)
 	case OpHPub:

@@ -14,7 +14,8 @@ import (
 // stream in random chunks, must return exactly the drawn ops.
 
 type streamGen struct {
-	r *rand.Rand
+	r     *rand.Rand
+	noAcc bool // route ops are written without an account (pinned route)
 }
 
 func (g *streamGen) token(alphabet string, n int) string {
@@ -139,14 +140,144 @@ func (g *streamGen) op(accept OpSet) (string, rec) {
 			r.Arg = g.token("abc \"", 20)
 			r.Arg = strings.Trim(r.Arg, " ")
 			return g.line("-ERR", "'"+r.Arg+"'"), r
+		default:
+			return g.remoteOp(r)
 		}
 	}
 }
 
+// rsep separates route and leaf arguments, which may also be split by CRs.
+func (g *streamGen) rsep() string {
+	if g.r.IntN(8) == 0 {
+		return "\r"
+	}
+	return g.sep()
+}
+
+// rline joins a route or leaf op name and its non-empty arguments with
+// random separators (a CR may not follow the name).
+func (g *streamGen) rline(name string, args ...string) string {
+	var sb strings.Builder
+	sb.WriteString(g.name(name))
+	sb.WriteString(g.sep())
+	first := true
+	for _, a := range args {
+		if a == "" {
+			continue
+		}
+		if !first {
+			sb.WriteString(g.rsep())
+		}
+		sb.WriteString(a)
+		first = false
+	}
+	if g.r.IntN(5) == 0 {
+		sb.WriteString(g.rsep())
+	}
+	sb.WriteString(g.eol())
+	return sb.String()
+}
+
+// weight draws a queue weight as written and as parsed (invalid ones are 1).
+func (g *streamGen) weight() (string, int) {
+	switch g.r.IntN(6) {
+	case 0:
+		return "0", 1
+	case 1:
+		return g.token("x-+", 3), 1
+	case 2:
+		return "1234567890", 1
+	case 3:
+		return "0007", 7
+	}
+	n := 1 + g.r.IntN(999999999)
+	return strconv.Itoa(n), n
+}
+
+// queues draws a queue list as written (random separators) and joined by
+// single spaces.
+func (g *streamGen) queues() (raw, joined string) {
+	names := make([]string, 1+g.r.IntN(8))
+	var sb strings.Builder
+	for i := range names {
+		names[i] = g.token("qQ_.9", 8)
+		if i > 0 {
+			sb.WriteString(g.rsep())
+		}
+		sb.WriteString(names[i])
+	}
+	return sb.String(), strings.Join(names, " ")
+}
+
+// remoteOp draws the arguments of a route or leaf op (r.Op).
+func (g *streamGen) remoteOp(r rec) (string, rec) {
+	o := r.Op
+	var args []string
+	switch o {
+	case OpRLSub, OpRLUnsub, OpRLMsg:
+		r.Origin = g.token("C12_", 4)
+		args = append(args, r.Origin)
+	}
+	switch o {
+	case OpRSub, OpRUnsub, OpRMsg, OpRHMsg, OpRLSub, OpRLUnsub, OpRLMsg:
+		if !g.noAcc {
+			r.Account = g.token("$GAB", 5)
+			args = append(args, r.Account)
+		}
+	}
+	r.Subject = g.subject()
+	args = append(args, r.Subject)
+	switch o {
+	case OpRSub, OpRLSub, OpLSub:
+		if g.r.IntN(2) == 0 {
+			var w string
+			w, r.Weight = g.weight()
+			r.Queue = g.token("qQ_", 8)
+			args = append(args, r.Queue, w)
+		}
+		return g.rline(o.String(), args...), r
+	case OpRUnsub, OpRLUnsub, OpLUnsub:
+		if g.r.IntN(2) == 0 {
+			r.Queue = g.token("qQ_", 8)
+			args = append(args, r.Queue)
+		}
+		return g.rline(o.String(), args...), r
+	}
+	// A message.
+	switch g.r.IntN(5) {
+	case 1:
+		r.Reply = g.subject()
+		args = append(args, r.Reply)
+	case 2:
+		r.Reply = g.subject()
+		r.QueueList, r.Queues = g.queues()
+		args = append(args, "+", r.Reply, r.QueueList)
+	case 3:
+		r.QueueList, r.Queues = g.queues()
+		args = append(args, "|", r.QueueList)
+	case 4:
+		r.Reply = g.subject()
+		args = append(args, "+", r.Reply) // no queues
+	}
+	hdr := ""
+	if o != OpRMsg && o != OpLMsg {
+		if g.r.IntN(3) > 0 {
+			hdr = "NATS/1.0\r\nK: " + g.token("vV", 10) + "\r\n\r\n"
+		}
+		args = append(args, strconv.Itoa(len(hdr)))
+	}
+	r.Msg = hdr + g.payload()
+	r.HeaderSize, r.Size = len(hdr), len(r.Msg)
+	args = append(args, strconv.Itoa(r.Size))
+	return g.rline(o.String(), args...) + r.Msg + "\r\n", r
+}
+
 func TestModelRandomStreams(t *testing.T) {
-	for seed := uint64(1); seed <= 60; seed++ {
-		g := &streamGen{r: rand.New(rand.NewPCG(seed, seed*7919))}
-		accept := []OpSet{ClientOps, ServerOps, allOps}[seed%3]
+	sets := []OpSet{ClientOps, ServerOps, allOps, RouteOps, RouteOps, LeafOps}
+	for seed := uint64(1); seed <= 90; seed++ {
+		accept := sets[seed%uint64(len(sets))]
+		noAcc := seed%uint64(len(sets)) == 4 // the second RouteOps: a pinned-account route
+		g := &streamGen{r: rand.New(rand.NewPCG(seed, seed*7919)), noAcc: noAcc}
 		var stream strings.Builder
 		var want []rec
 		for range 200 {
@@ -161,7 +292,7 @@ func TestModelRandomStreams(t *testing.T) {
 			chunks = append(chunks, rest[:n])
 			rest = rest[n:]
 		}
-		got, err, buffered := parseChunks(Config{Accept: accept}, chunks...)
+		got, err, buffered := parseChunks(Config{Accept: accept, NoAccount: noAcc}, chunks...)
 		if err != nil || buffered != 0 {
 			t.Fatalf("seed %d: error %v, buffered %d after %d ops", seed, err, buffered, len(got))
 		}

@@ -9,9 +9,10 @@ import (
 // Op identifies a protocol operation.
 type Op uint8
 
-// The client-protocol operations. Route and leaf ops will be appended after
-// OpErr (see the package documentation); an Op must stay below 32 so that it
-// fits in an OpSet.
+// The operations. Several share a wire name but take different arguments
+// (HMSG, LS+, LS- and LMSG); Config.Accept decides which one a parser matches,
+// and an OpSet must not hold two ops with the same name. An Op must stay below
+// 32 so that it fits in an OpSet.
 const (
 	OpInfo    Op = iota + 1 // INFO {json}
 	OpConnect               // CONNECT {json}
@@ -25,6 +26,24 @@ const (
 	OpPong                  // PONG
 	OpOK                    // +OK
 	OpErr                   // -ERR '<text>'
+
+	// Route (cluster) ops. The account is absent on a pinned-account route
+	// (Config.NoAccount).
+	OpRSub   // RS+ [account] <subject> [<queue> <weight>]
+	OpRUnsub // RS- [account] <subject> [queue]
+	OpRMsg   // RMSG [account] <subject> [reply | + reply q… | | q…] <size>
+	OpRHMsg  // HMSG [account] <subject> [reply | + reply q… | | q…] <hdr size> <total size>
+	// Leaf-origin route ops, sent by a route peer that saw our INFO/CONNECT
+	// announce lnoc+lnocu or ln.
+	OpRLSub   // LS+ <origin> [account] <subject> [<queue> <weight>]
+	OpRLUnsub // LS- <origin> [account] <subject> [queue]
+	OpRLMsg   // LMSG <origin> [account] <subject> [reply | + reply q… | | q…] <hdr size> <total size>
+
+	// Leaf-node ops: no account (the connection is bound to one).
+	OpLSub   // LS+ <subject> [<queue> <weight>]
+	OpLUnsub // LS- <subject> [queue]
+	OpLMsg   // LMSG <subject> [reply | + reply q… | | q…] <size>
+	OpLHMsg  // HMSG <subject> [reply | + reply q… | | q…] <hdr size> <total size>
 
 	numOps // one past the last valid Op
 )
@@ -60,6 +79,22 @@ const (
 	// ServerOps is what a client accepts from a server.
 	ServerOps OpSet = 1<<OpInfo | 1<<OpMsg | 1<<OpHMsg | 1<<OpPing | 1<<OpPong |
 		1<<OpOK | 1<<OpErr
+
+	// RouteOps is what a server accepts on a route connection, soliciting or
+	// accepted: the handshake and keepalive ops, RS+/RS-/RMSG and the route
+	// HMSG, and the leaf-origin LS+/LS-/LMSG that a peer sends once we
+	// announced lnoc+lnocu or ln (a server that does not announce them never
+	// receives those).
+	RouteOps OpSet = 1<<OpInfo | 1<<OpConnect | 1<<OpPing | 1<<OpPong | 1<<OpOK | 1<<OpErr |
+		1<<OpRSub | 1<<OpRUnsub | 1<<OpRMsg | 1<<OpRHMsg |
+		1<<OpRLSub | 1<<OpRLUnsub | 1<<OpRLMsg
+
+	// LeafOps is what a server accepts on a leaf-node connection, as hub or
+	// as spoke: both sides send LS+, LS-, LMSG and the leaf HMSG, PING, PONG
+	// and -ERR; the hub sends INFO, the spoke sends CONNECT (and an INFO
+	// first only to negotiate compression).
+	LeafOps OpSet = 1<<OpInfo | 1<<OpConnect | 1<<OpPing | 1<<OpPong | 1<<OpOK | 1<<OpErr |
+		1<<OpLSub | 1<<OpLUnsub | 1<<OpLMsg | 1<<OpLHMsg
 )
 
 // lineKind says how the bytes between an op's name and the end of its control
@@ -100,6 +135,17 @@ var opTable = [numOps]opDef{
 	OpPong:    {name: "PONG", kind: lineBare},
 	OpOK:      {name: "+OK", kind: lineBare},
 	OpErr:     {name: "-ERR", kind: lineArgs},
+	OpRSub:    {name: "RS+", kind: lineArgs},
+	OpRUnsub:  {name: "RS-", kind: lineArgs},
+	OpRMsg:    {name: "RMSG", kind: lineArgs, payload: true},
+	OpRHMsg:   {name: "HMSG", kind: lineArgs, payload: true},
+	OpRLSub:   {name: "LS+", kind: lineArgs},
+	OpRLUnsub: {name: "LS-", kind: lineArgs},
+	OpRLMsg:   {name: "LMSG", kind: lineArgs, payload: true},
+	OpLSub:    {name: "LS+", kind: lineArgs},
+	OpLUnsub:  {name: "LS-", kind: lineArgs},
+	OpLMsg:    {name: "LMSG", kind: lineArgs, payload: true},
+	OpLHMsg:   {name: "HMSG", kind: lineArgs, payload: true},
 }
 
 // opByFirst maps a first byte (either case) to the set of ops whose name

@@ -18,16 +18,31 @@ type Config struct {
 	// MaxControlLine bounds the bytes of a control line after the op name
 	// and the separator that follows it, not counting the line terminator:
 	// 0 -> DefaultMaxControlLine (4096); < 0 -> unlimited, for trusted peers
-	// only (the parser then buffers and rescans a line of any length). Routes
-	// and leafs use 16x the client value.
+	// only (the parser then buffers and rescans a line of any length). The
+	// official server allows route and leaf connections 16 times its
+	// configured max_control_line (server/parser.go overMaxControlLineLimit),
+	// because their lines carry an origin, an account and queue lists: a
+	// route or leaf parser should be given 16 * the client value, e.g.
+	// 16 * DefaultMaxControlLine.
 	MaxControlLine int
-	// MaxPayload bounds Frame.Size of PUB, HPUB, MSG and HMSG:
-	// 0 -> DefaultMaxPayload (1 MiB); < 0 -> unlimited (sizes still have at
-	// most 9 digits). A client parsing MSG should use the INFO max_payload or -1.
+	// MaxPayload bounds Frame.Size of every op with a payload (PUB, HPUB,
+	// MSG, HMSG, RMSG, LMSG): 0 -> DefaultMaxPayload (1 MiB); < 0 ->
+	// unlimited (sizes still have at most 9 digits). A client parsing MSG
+	// should use the INFO max_payload or -1. The official server does not
+	// limit what arrives on a route (use -1) but does limit LMSG and HMSG
+	// from a leaf connection to its max_payload.
 	MaxPayload int
 	// Accept is the set of ops the parser recognizes; anything else is
-	// ErrUnknownOp. 0 -> ClientOps.
+	// ErrUnknownOp. 0 -> ClientOps. Use ClientOps, ServerOps, RouteOps or
+	// LeafOps. Ops that share a wire name (OpHMsg, OpRHMsg, OpLHMsg; OpRLSub,
+	// OpLSub; ...) must not be combined: the lowest-numbered one would win.
 	Accept OpSet
+	// NoAccount parses route ops (RS+, RS-, RMSG, route HMSG and the
+	// leaf-origin LS+, LS-, LMSG) without their account argument, as sent on a
+	// pinned-account route (one whose INFO carried route_account); the
+	// handler then knows the account from the connection and Frame.Account
+	// is nil. Leaf ops never carry an account and ignore this flag.
+	NoAccount bool
 }
 
 // Handler receives parsed ops.
@@ -47,6 +62,7 @@ type Parser struct {
 	mcl    int   // as configured: 0 default, < 0 unlimited
 	mpay   int   // as configured: 0 default, < 0 unlimited
 	accept OpSet // as configured: 0 means ClientOps
+	noAcc  bool  // route ops omit the account (pinned-account route)
 
 	// pend holds an op that is incomplete at the end of a Parse call, from
 	// its first byte. need is the total length of that op once its control
@@ -58,7 +74,7 @@ type Parser struct {
 
 // NewParser returns a parser with the given configuration.
 func NewParser(c Config) *Parser {
-	return &Parser{mcl: c.MaxControlLine, mpay: c.MaxPayload, accept: c.Accept}
+	return &Parser{mcl: c.MaxControlLine, mpay: c.MaxPayload, accept: c.Accept, noAcc: c.NoAccount}
 }
 
 // SetMaxPayload changes the payload limit, with Config.MaxPayload's meaning
@@ -179,7 +195,7 @@ func (p *Parser) parseOp(data []byte, h Handler, resumed bool) (n, need int, err
 	*f = Frame{Op: op}
 	switch def.kind {
 	case lineArgs:
-		if err := splitArgs(op, rest, f); err != nil {
+		if err := splitArgs(op, rest, f, p.noAcc); err != nil {
 			return 0, 0, err
 		}
 	case lineRaw:

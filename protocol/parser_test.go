@@ -9,12 +9,16 @@ import (
 	"testing"
 )
 
-// rec is a Frame copied into comparable values.
+// rec is a Frame copied into comparable values. Queues is QueueList as
+// iterated by NextQueue, the names joined with single spaces.
 type rec struct {
 	Op                         Op
 	Subject, Reply, Queue, Sid string
 	Max, HeaderSize, Size      int
 	Msg, Arg                   string
+	Account, Origin            string
+	Weight                     int
+	QueueList, Queues          string
 }
 
 func (r rec) String() string {
@@ -27,7 +31,21 @@ func toRec(f *Frame) rec {
 		Op: f.Op, Subject: string(f.Subject), Reply: string(f.Reply), Queue: string(f.Queue),
 		Sid: string(f.Sid), Max: f.Max, HeaderSize: f.HeaderSize, Size: f.Size,
 		Msg: string(f.Msg), Arg: string(f.Arg),
+		Account: string(f.Account), Origin: string(f.Origin), Weight: f.Weight,
+		QueueList: string(f.QueueList), Queues: joinQueues(f.QueueList),
 	}
+}
+
+// joinQueues iterates list with NextQueue and joins the names with spaces.
+func joinQueues(list []byte) string {
+	var sb strings.Builder
+	for q, rest := NextQueue(list); q != nil; q, rest = NextQueue(rest) {
+		if sb.Len() > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.Write(q)
+	}
+	return sb.String()
 }
 
 // recorder records every op; it fails with failErr at op number failAt (1-based).
@@ -41,7 +59,9 @@ func (r *recorder) HandleOp(f *Frame) error {
 	if len(f.Msg) != f.Size {
 		return fmt.Errorf("len(Msg)=%d != Size=%d", len(f.Msg), f.Size)
 	}
-	if cap(f.Msg) != len(f.Msg) || cap(f.Subject) != len(f.Subject) || cap(f.Sid) != len(f.Sid) {
+	if cap(f.Msg) != len(f.Msg) || cap(f.Subject) != len(f.Subject) || cap(f.Sid) != len(f.Sid) ||
+		cap(f.Account) != len(f.Account) || cap(f.Origin) != len(f.Origin) ||
+		cap(f.QueueList) != len(f.QueueList) || cap(f.Reply) != len(f.Reply) || cap(f.Queue) != len(f.Queue) {
 		return errors.New("frame slice capacity extends past its contents")
 	}
 	r.got = append(r.got, toRec(f))
@@ -95,12 +115,7 @@ const (
 	hdr12  = "NATS/1.0\r\n\r\n" // a 12-byte header block
 )
 
-var parseCases = []struct {
-	name string
-	cfg  Config
-	in   string
-	want []rec
-}{
+var parseCases = []parseCase{
 	{"connect", Config{}, "CONNECT {\"verbose\":false}\r\n",
 		[]rec{{Op: OpConnect, Arg: `{"verbose":false}`}}},
 	{"connect no separator", Config{}, "CONNECT{}\r\n", []rec{{Op: OpConnect, Arg: `{}`}}},
@@ -174,8 +189,19 @@ var parseCases = []struct {
 		}},
 }
 
-func TestParseOps(t *testing.T) {
-	for _, tc := range parseCases {
+func TestParseOps(t *testing.T) { runParseCases(t, parseCases) }
+
+type parseCase = struct {
+	name string
+	cfg  Config
+	in   string
+	want []rec
+}
+
+// runParseCases parses each case whole, split at every offset and byte by byte.
+func runParseCases(t *testing.T, cases []parseCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			in := []byte(tc.in)
 			feeds := append([][][]byte{{in}}, splits(in)...)
@@ -195,13 +221,15 @@ func TestParseOps(t *testing.T) {
 	}
 }
 
-var errorCases = []struct {
+type errorCase = struct {
 	name   string
 	cfg    Config
 	in     string
 	before int   // ops delivered before the error
 	want   error // sentinel
-}{
+}
+
+var errorCases = []errorCase{
 	{"unknown first byte", Config{}, "X", 0, ErrUnknownOp},
 	{"leading space", Config{}, " PING\r\n", 0, ErrUnknownOp},
 	{"empty line", Config{}, "\r\n", 0, ErrUnknownOp},
@@ -255,8 +283,13 @@ var errorCases = []struct {
 	{"control line checked before args", Config{MaxControlLine: 10}, "PUB a b c d e f\r\n", 0, ErrMaxControlLine},
 }
 
-func TestParseErrors(t *testing.T) {
-	for _, tc := range errorCases {
+func TestParseErrors(t *testing.T) { runErrorCases(t, errorCases) }
+
+// runErrorCases checks each case's error whole, split at every offset and
+// byte by byte.
+func runErrorCases(t *testing.T, cases []errorCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			in := []byte(tc.in)
 			feeds := append([][][]byte{{in}}, splits(in)...)
@@ -502,7 +535,7 @@ func TestOpTable(t *testing.T) {
 		if len(name) > maxNameLen {
 			t.Errorf("op %s longer than maxNameLen", name)
 		}
-		if !(ClientOps | ServerOps).Has(o) {
+		if !(ClientOps | ServerOps | RouteOps | LeafOps).Has(o) {
 			t.Errorf("op %s in no set", name)
 		}
 	}
