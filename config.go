@@ -110,7 +110,7 @@ const (
 		"no_sublist_cache max_closed_clients proxy_protocol"
 	unsupportedAuth = "users permissions default_permissions default_permission auth_callout " +
 		"auth_hook proxy_required nkeys"
-	unsupportedCluster = "authorization tls advertise cluster_advertise no_advertise connect_retries " +
+	unsupportedCluster = "tls " +
 		"connect_backoff permissions pool_size accounts compression ping_interval ping_max " +
 		"write_deadline write_timeout"
 	unsupportedLeaf = "tls advertise leafnode_advertise no_advertise dial_timeout min_version " +
@@ -232,8 +232,34 @@ func (d *configDecoder) cluster(path string, n *conf.Node) {
 			d.port(k, v, &c.Port)
 		case "routes":
 			d.urls(k, v, &c.Routes)
+		case "advertise", "cluster_advertise":
+			d.str(k, v, &c.Advertise)
+		case "no_advertise":
+			d.boolean(k, v, &c.NoAdvertise)
+		case "connect_retries":
+			d.integer(k, v, 0, 1<<31-1, &c.ConnectRetries)
+		case "authorization":
+			d.clusterAuth(k, v)
 		default:
 			d.unknown(path, e, unsupportedCluster)
+		}
+	}
+}
+
+// clusterAuth reads cluster { authorization { user, password, timeout } }.
+func (d *configDecoder) clusterAuth(path string, n *conf.Node) {
+	c := &d.opts.Cluster
+	for _, e := range d.entries(path, n) {
+		k, v := path+"."+e.Key, e.Value
+		switch strings.ToLower(e.Key) {
+		case "user", "username":
+			d.str(k, v, &c.User)
+		case "password", "pass":
+			d.str(k, v, &c.Password)
+		case "timeout":
+			d.seconds(k, v, &c.AuthTimeout)
+		default:
+			d.unknown(path, e, "token users nkeys permissions")
 		}
 	}
 }

@@ -90,12 +90,34 @@ type Authorization struct {
 	AllowedLeafCIDRs []netip.Prefix
 }
 
-// ClusterOptions is the `cluster {}` block.
+// ClusterOptions is the `cluster {}` block: routes to the other servers of
+// a full-mesh cluster.
 type ClusterOptions struct {
-	Name   string
-	Host   string
-	Port   int
+	// Name is the cluster name. Empty: a generated name that servers agree
+	// on when they connect (the official "dynamic" name).
+	Name string
+	// Host and Port are the route listener (-1: ephemeral port).
+	Host string
+	Port int
+	// Routes are the URLs (nats-route://[user:pass@]host:port) this server
+	// dials; they are retried forever. Servers learned by gossip are dialled
+	// ConnectRetries+1 times.
 	Routes []string
+	// Advertise is the host:port other servers should dial to reach this
+	// one (default: the listener's address as the peer sees it).
+	Advertise string
+	// NoAdvertise keeps this server's client URLs out of the connect_urls
+	// that clients are given.
+	NoAdvertise bool
+	// ConnectRetries bounds dial attempts to servers learned by gossip.
+	ConnectRetries int
+	// User and Password, if set, are required from servers that connect
+	// (cluster { authorization { user, password } }).
+	User     string
+	Password string
+	// AuthTimeout bounds how long a connecting server has to send CONNECT.
+	// Default 2s.
+	AuthTimeout time.Duration
 }
 
 // Set reports whether the cluster block asks for a cluster listener or routes.
