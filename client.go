@@ -47,8 +47,16 @@ const (
 // already being closed and its -ERR (if any) is queued.
 var errStop = errors.New("fern: connection closing")
 
-// subscription is one SUB of a client. It is the value stored in the
-// server's sublist.
+// connKind says what is at the other end of a connection.
+type connKind uint8
+
+const (
+	kindClient connKind = iota
+	kindRoute
+)
+
+// subscription is one SUB of a client, or one RS+ of a route. It is the
+// value stored in the server's sublist.
 type subscription struct {
 	client  *client
 	subject string
@@ -58,13 +66,25 @@ type subscription struct {
 	// deliveries so the limit can be enforced by any publisher goroutine.
 	max       atomic.Int64
 	delivered atomic.Int64
+	// weight is a route queue subscription's member count (RS+ weight).
+	weight atomic.Int32
+	// state guards insertion into and removal from the interest table
+	// against a concurrent close: subNew, subActive, subRemoved.
+	state atomic.Int32
 }
+
+const (
+	subNew int32 = iota
+	subActive
+	subRemoved
+)
 
 // client is one client connection. Two goroutines serve it: readLoop owns
 // the parser and everything marked "read goroutine only"; writeLoop owns
 // the socket writes. mu guards the rest.
 type client struct {
 	srv  *Server
+	kind connKind
 	cid  uint64
 	nc   net.Conn
 	ip   string
@@ -76,6 +96,13 @@ type client struct {
 	conn      connectInfo
 	connected bool // CONNECT received and accepted
 	result    subject.Result[*subscription]
+	// rtargets collects, per published message, the routes it goes to
+	// and the queue groups each must serve (reused, no allocation).
+	rtargets []routeTarget
+	// inQueues is the queue list of the routed message being processed.
+	inQueues []byte
+	// route is set for route connections.
+	route *routeState
 	// flushSet holds the connections this read pass queued bytes for; each
 	// is signalled once when the pass ends.
 	flushSet map[*client]struct{}
@@ -91,6 +118,7 @@ type client struct {
 	pingsOut      int
 	firstPingSent bool
 	firstPongSent bool
+	asyncInfo     bool // the client takes async INFO (protocol 1, first PONG sent)
 	authenticated bool
 	closed        bool
 	flushOnClose  bool
@@ -155,9 +183,12 @@ func (s *Server) createClient(nc net.Conn) {
 // clientInfo builds the INFO a client gets.
 func (s *Server) clientInfo(c *client, connectInfo bool) *serverInfo {
 	host, port := s.opts.Host, s.opts.Port
-	if addr, ok := s.Addr().(*net.TCPAddr); ok {
-		port = addr.Port
+	s.mu.Lock()
+	if s.ln != nil {
+		port = s.ln.Addr().(*net.TCPAddr).Port
 	}
+	urls := s.clientConnectURLsLocked()
+	s.mu.Unlock()
 	info := &serverInfo{
 		ID:           s.id,
 		Name:         s.opts.ServerName,
@@ -171,6 +202,7 @@ func (s *Server) clientInfo(c *client, connectInfo bool) *serverInfo {
 		MaxPayload:   s.opts.MaxPayload,
 		ClientID:     c.cid,
 		ClientIP:     c.ip,
+		ConnectURLs:  urls,
 	}
 	if connectInfo {
 		info.ConnectInfo = true
@@ -274,7 +306,10 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 	clear(c.subs)
 	c.mu.Unlock()
 	for _, sub := range subs {
-		_ = c.srv.subs.Remove(sub.subject, sub.queue, sub)
+		c.srv.removeSub(sub)
+	}
+	if c.kind == kindRoute {
+		c.srv.dropRoute(c)
 	}
 	close(c.closeCh)
 	switch reason {
@@ -291,7 +326,11 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 // one finishes the teardown.
 func (c *client) exited() {
 	if c.exits.Add(1) == 2 {
-		c.srv.unregister(c)
+		if c.kind == kindRoute {
+			c.srv.unregisterRoute(c)
+		} else {
+			c.srv.unregister(c)
+		}
 		c.srv.conns.Done()
 	}
 }

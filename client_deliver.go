@@ -11,16 +11,44 @@ import (
 // It runs on the publisher's read goroutine and allocates nothing: the
 // match result is the client's own, and bytes are appended to each
 // receiver's outbound buffer, to be flushed when the read pass ends.
+//
+// Routes: a message from a client goes once to every route with matching
+// interest, carrying the names of the queue groups whose chosen member is
+// behind that route. A message that came over a route reaches local
+// clients only, and only the queue groups it names (one hop).
 func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	c.srv.subs.Match(subj, &c.result)
+	fromRoute := c.kind == kindRoute
 	delivered := false
+	c.rtargets = c.rtargets[:0]
 	for _, sub := range c.result.Plain {
+		if sub.client.kind == kindRoute {
+			if !fromRoute {
+				c.addRouteTarget(sub.client, "")
+			}
+			continue
+		}
 		if c.deliver(sub, subj, reply, hdrSize, msg) {
 			delivered = true
 		}
 	}
 	for i := range c.result.Queues {
-		if c.deliverQueue(c.result.Queues[i].Members, subj, reply, hdrSize, msg) {
+		q := &c.result.Queues[i]
+		if fromRoute && !queueListHas(c.inQueues, q.Name) {
+			continue
+		}
+		if c.deliverQueue(q.Members, subj, reply, hdrSize, msg) {
+			delivered = true
+			continue
+		}
+		if !fromRoute {
+			if r := pickRouteMember(q.Members); r != nil {
+				c.addRouteTarget(r.client, q.Name)
+			}
+		}
+	}
+	for i := range c.rtargets {
+		if c.forwardToRoute(&c.rtargets[i], subj, reply, hdrSize, msg) {
 			delivered = true
 		}
 	}
@@ -29,8 +57,9 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	}
 }
 
-// deliverQueue gives the message to one member of a queue group, starting
-// at a random member and moving on past members that cannot take it.
+// deliverQueue gives the message to one local member of a queue group,
+// starting at a random member and moving on past members that cannot take
+// it. Members behind routes are left to the caller.
 func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrSize int, msg []byte) bool {
 	n := len(members)
 	if n == 0 {
@@ -38,7 +67,11 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrSi
 	}
 	start := rand.IntN(n)
 	for i := 0; i < n; i++ {
-		if c.deliver(members[(start+i)%n], subj, reply, hdrSize, msg) {
+		m := members[(start+i)%n]
+		if m.client.kind != kindClient {
+			continue
+		}
+		if c.deliver(m, subj, reply, hdrSize, msg) {
 			return true
 		}
 	}

@@ -15,6 +15,9 @@ func (c *client) HandleOp(f *protocol.Frame) error {
 	if c.log.Enabled(context.Background(), levelTrace) {
 		c.traceOp(f)
 	}
+	if c.kind == kindRoute {
+		return c.handleRouteOp(f)
+	}
 	if !c.connected && c.srv.authRequired() && f.Op != protocol.OpConnect {
 		return c.authViolation()
 	}
@@ -154,6 +157,7 @@ func (c *client) processPing() error {
 	first := !c.firstPongSent && c.connected
 	if first {
 		c.firstPongSent = true
+		c.asyncInfo = c.conn.Protocol >= 1
 	}
 	c.mu.Unlock()
 	if first && c.conn.Protocol >= 1 {
@@ -188,7 +192,7 @@ func (c *client) processSub(f *protocol.Frame) error {
 	}
 	c.subs[string(sub.sid)] = sub
 	c.mu.Unlock()
-	if err := c.srv.subs.Insert(sub.subject, sub.queue, sub); err != nil {
+	if err := c.srv.addSub(sub); err != nil {
 		c.mu.Lock()
 		delete(c.subs, string(sub.sid))
 		c.mu.Unlock()
@@ -227,7 +231,7 @@ func (c *client) removeSub(sub *subscription) {
 	}
 	c.mu.Unlock()
 	if ok && cur == sub {
-		_ = c.srv.subs.Remove(sub.subject, sub.queue, sub)
+		c.srv.removeSub(sub)
 	}
 }
 

@@ -20,6 +20,11 @@ func (c *client) pingTimerFired() {
 	idle := time.Since(time.Unix(0, c.lastIn.Load()))
 	first := !c.firstPingSent
 	send := first || idle >= interval
+	if c.kind == kindRoute {
+		// Routes always ping, at least every 30 s (as officially).
+		interval = min(interval, routeMaxPingEvery)
+		send = true
+	}
 	if send && c.pingsOut+1 > c.opts.PingMax {
 		c.out = protocol.AppendErr(c.out, "Stale Connection")
 		c.mu.Unlock()

@@ -118,6 +118,9 @@ type ClusterOptions struct {
 	// AuthTimeout bounds how long a connecting server has to send CONNECT.
 	// Default 2s.
 	AuthTimeout time.Duration
+	// RetryInterval is the first delay before redialling a route; it
+	// doubles per failure up to 30 times its value. Default 1s.
+	RetryInterval time.Duration
 }
 
 // Set reports whether the cluster block asks for a cluster listener or routes.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
 // withDefaults returns a copy of o with every zero field set to its
@@ -42,6 +43,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.FirstPingDelay > c.PingInterval {
 		c.FirstPingDelay = c.PingInterval
+	}
+	if c.Cluster.AuthTimeout == 0 {
+		c.Cluster.AuthTimeout = DefaultAuthTimeout
+	}
+	if c.Cluster.RetryInterval == 0 {
+		c.Cluster.RetryInterval = time.Second
 	}
 	if c.Authorization.Timeout == 0 {
 		c.Authorization.Timeout = DefaultAuthTimeout
@@ -101,9 +108,6 @@ func (o *Options) missingFeatures() []error {
 	var errs []error
 	need := func(block, feature string) {
 		errs = append(errs, fmt.Errorf("%w: %s (configured by %s)", ErrNotImplemented, feature, block))
-	}
-	if o.Cluster.Set() {
-		need("cluster {}", "cluster routes")
 	}
 	if o.LeafNode.Set() {
 		need("leafnodes {}", "leaf nodes")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/fernmq/fern/route"
 	"github.com/fernmq/fern/subject"
 )
 
@@ -41,6 +42,20 @@ type Server struct {
 	ln      net.Listener
 	clients map[uint64]*client
 
+	// Cluster state, guarded by mu.
+	routeLn         net.Listener
+	routes          map[string]*client // registered routes by remote server ID
+	routeConns      map[uint64]*client // every route connection, for shutdown
+	dialing         map[string]bool    // gossiped servers being dialled
+	interest        *route.Interest    // local interest announced to routes
+	clusterName     string
+	clusterDynamic  bool
+	lastConnectURLs []string
+
+	// ctx is cancelled by Shutdown; dials use it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	ready    chan struct{}
 	shutdown chan struct{} // closed when Shutdown begins
 	conns    sync.WaitGroup
@@ -59,15 +74,24 @@ func NewServer(opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:     o,
-		id:       newServerID(),
-		subs:     subject.NewSublist[*subscription](0),
-		clients:  make(map[uint64]*client),
-		ready:    make(chan struct{}),
-		shutdown: make(chan struct{}),
+		opts:       o,
+		id:         newServerID(),
+		subs:       subject.NewSublist[*subscription](0),
+		clients:    make(map[uint64]*client),
+		routes:     make(map[string]*client),
+		routeConns: make(map[uint64]*client),
+		dialing:    make(map[string]bool),
+		interest:   route.NewInterest(),
+		ready:      make(chan struct{}),
+		shutdown:   make(chan struct{}),
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.opts.ServerName == "" {
 		s.opts.ServerName = s.id
+	}
+	s.clusterName = s.opts.Cluster.Name
+	if s.clusterName == "" {
+		s.clusterName, s.clusterDynamic = newServerID()[1:23], true
 	}
 	s.log = o.Logger.With("server", s.opts.ServerName)
 	return s, nil
@@ -95,6 +119,13 @@ func (s *Server) Start() error {
 		return fmt.Errorf("fern: client listener on %s: %w", addr, err)
 	}
 	s.ln = ln
+	if s.routeConfigured() {
+		if err := s.startClusterLocked(); err != nil {
+			_ = ln.Close()
+			s.ln = nil
+			return err
+		}
+	}
 	s.started = true
 	s.log.Info("listening for client connections", "addr", ln.Addr().String(), "version", Version)
 	s.accept.Add(1)
@@ -148,18 +179,28 @@ func (s *Server) NumSubscriptions() int { return s.subs.Count() }
 // safe to call more than once and before Start.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.closed {
+	first := !s.closed
+	if first {
 		s.closed = true
 		close(s.shutdown)
+		s.cancel()
 		if s.ln != nil {
 			_ = s.ln.Close()
 		}
-		for _, c := range s.clients {
+		if s.routeLn != nil {
+			_ = s.routeLn.Close()
+		}
+	}
+	conns := s.allConnsLocked()
+	s.mu.Unlock()
+	if first {
+		s.log.Info("shutting down", "connections", len(conns))
+		// Closing takes each connection's interest out, which takes s.mu:
+		// never close while holding it.
+		for _, c := range conns {
 			c.closeAfterFlush(reasonServerShutdown)
 		}
-		s.log.Info("shutting down", "clients", len(s.clients))
 	}
-	s.mu.Unlock()
 
 	done := make(chan struct{})
 	go func() {
@@ -173,12 +214,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		// Out of time: drop whatever is still unflushed.
 		s.mu.Lock()
-		for _, c := range s.clients {
+		conns = s.allConnsLocked()
+		s.mu.Unlock()
+		for _, c := range conns {
 			c.closeNow(reasonServerShutdown)
 		}
-		s.mu.Unlock()
 		return ctx.Err()
 	}
+}
+
+// allConnsLocked lists every client and route connection.
+func (s *Server) allConnsLocked() []*client {
+	conns := make([]*client, 0, len(s.clients)+len(s.routeConns))
+	for _, c := range s.clients {
+		conns = append(conns, c)
+	}
+	for _, c := range s.routeConns {
+		conns = append(conns, c)
+	}
+	return conns
 }
 
 // acceptLoop accepts client connections until the listener closes.

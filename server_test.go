@@ -161,7 +161,6 @@ func TestNewServerNamesMissingFeatures(t *testing.T) {
 		opts fern.Options
 		want string
 	}{
-		{"cluster", fern.Options{Cluster: fern.ClusterOptions{Port: 6222}}, "cluster routes"},
 		{"leaf", fern.Options{LeafNode: fern.LeafNodeOptions{Remotes: []fern.RemoteLeafOptions{{URLs: []string{"nats://127.0.0.1:4222"}}}}}, "leaf nodes"},
 		{"jetstream", fern.Options{JetStream: fern.JetStreamOptions{Enabled: true}}, "JetStream"},
 	}

@@ -1,0 +1,331 @@
+package fern
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/fernmq/fern/protocol"
+	"github.com/fernmq/fern/route"
+)
+
+// Route connection lifecycle (see package route for the protocol rules):
+//
+//	accept side: INFO ->, <- CONNECT, <- INFO: register
+//	solicit side: CONNECT ->, INFO ->, <- INFO: register
+//
+// Registration keeps one route per remote server ID. When two servers dial
+// each other at once, both keep the connection solicited by the server
+// with the lower ID, so they agree without a round trip. A registered
+// route is sent the whole local interest and a PING, and every other route
+// is told about it (gossip), so servers that know only one peer end in a
+// full mesh.
+
+const (
+	reasonDuplicateRoute closeReason = "duplicate route"
+	reasonRouteToSelf    closeReason = "route to self"
+	reasonClusterName    closeReason = "cluster name mismatch"
+	reasonRouteClosed    closeReason = "route closed"
+
+	routeDialTimeout  = time.Second
+	routeMaxPingEvery = 30 * time.Second
+	routeFirstPing    = time.Second
+)
+
+// routeState is what a route connection has beyond a client's.
+type routeState struct {
+	solicited bool
+	url       route.URL // the URL dialled (solicited routes)
+	explicit  bool      // from cluster.routes (retried forever)
+
+	// Read goroutine only until registered, then read-only.
+	gotConnect bool
+	remoteID   string
+	info       route.Info
+	gossipURL  string // where other servers can dial this peer
+
+	registered atomic.Bool
+	msgsOut    atomic.Uint64 // messages forwarded to this route
+	// outcome is set when registration fails, for the solicit loop.
+	outcome atomic.Value // closeReason
+}
+
+// routeConfigured reports whether this server runs a cluster.
+func (s *Server) routeConfigured() bool { return s.opts.Cluster.Set() }
+
+// startCluster binds the route listener and starts dialling the
+// configured routes. s.mu is held.
+func (s *Server) startClusterLocked() error {
+	c := &s.opts.Cluster
+	if c.Port != 0 {
+		port := c.Port
+		if port == -1 {
+			port = 0
+		}
+		host := c.Host
+		if host == "" {
+			host = s.opts.Host
+		}
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("fern: route listener on %s: %w", addr, err)
+		}
+		s.routeLn = ln
+		s.log.Info("listening for route connections", "addr", ln.Addr().String(), "cluster", s.clusterName)
+		s.accept.Add(1)
+		go s.routeAcceptLoop(ln)
+	}
+	for _, raw := range c.Routes {
+		u, err := route.ParseURL(raw)
+		if err != nil {
+			return fmt.Errorf("fern: cluster.routes: %w", err)
+		}
+		s.accept.Add(1)
+		go func() {
+			defer s.accept.Done()
+			s.solicitRoute(u, true, 0)
+		}()
+	}
+	return nil
+}
+
+func (s *Server) routeAcceptLoop(ln net.Listener) {
+	defer s.accept.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.shutdown:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log.Error("route accept failed, route listener stopped", "err", err)
+			return
+		}
+		s.createRoute(nc, nil, false)
+	}
+}
+
+// solicitRoute dials u until a route to it is registered, and again each
+// time that route is lost. An explicit route (cluster.routes) is retried
+// forever; one learned by gossip gets retries+1 attempts per loss.
+func (s *Server) solicitRoute(u route.URL, explicit bool, retries int) {
+	interval := s.opts.Cluster.RetryInterval
+	failures := 0
+	for {
+		if s.isShuttingDown() {
+			return
+		}
+		d := net.Dialer{Timeout: routeDialTimeout}
+		nc, err := d.DialContext(s.ctx, "tcp", u.Host)
+		if err != nil {
+			failures++
+			if !explicit && failures > retries {
+				s.log.Debug("giving up on gossiped route", "url", u.String(), "err", err)
+				return
+			}
+			s.log.Debug("route dial failed", "url", u.String(), "attempt", failures, "err", err)
+			if !s.sleep(route.Backoff(min(failures-1, 5), interval, 30*interval)) {
+				return
+			}
+			continue
+		}
+		c := s.createRoute(nc, &u, explicit)
+		if c == nil {
+			return
+		}
+		<-c.closeCh
+		reason, _ := c.route.outcome.Load().(closeReason)
+		switch {
+		case reason == reasonRouteToSelf:
+			s.log.Debug("dropping route to self", "url", u.String())
+			return
+		case reason == reasonDuplicateRoute:
+			// Another connection to that server won; wait for it to end.
+			s.waitRouteGone(c.route.remoteID)
+			if !explicit {
+				return
+			}
+		case c.route.registered.Load():
+			s.log.Info("route lost, reconnecting", "url", u.String(), "remote", c.route.remoteID)
+			failures = 0
+			if !explicit && retries == 0 {
+				// A gossiped route that ends is re-learned from gossip.
+				return
+			}
+		default:
+			failures++
+			if !explicit && failures > retries {
+				return
+			}
+		}
+		if !s.sleep(route.Backoff(min(failures, 5), interval, 30*interval)) {
+			return
+		}
+	}
+}
+
+// sleep waits d, or returns false if the server shuts down first.
+func (s *Server) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.shutdown:
+		return false
+	}
+}
+
+// waitRouteGone returns once no route to id is registered (or shutdown).
+func (s *Server) waitRouteGone(id string) {
+	for {
+		s.mu.Lock()
+		r := s.routes[id]
+		s.mu.Unlock()
+		if r == nil {
+			return
+		}
+		select {
+		case <-r.closeCh:
+		case <-s.shutdown:
+			return
+		}
+	}
+}
+
+func (s *Server) isShuttingDown() bool {
+	select {
+	case <-s.shutdown:
+		return true
+	default:
+		return false
+	}
+}
+
+// createRoute starts a route connection; u is the dialled URL for a
+// solicited route, nil for an accepted one.
+func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
+	c := &client{
+		srv:      s,
+		kind:     kindRoute,
+		cid:      s.nextCID.Add(1),
+		nc:       nc,
+		opts:     &s.opts,
+		conn:     connectInfo{Headers: true, Echo: false},
+		flushSet: make(map[*client]struct{}),
+		subs:     make(map[string]*subscription),
+		flushCh:  make(chan struct{}, 1),
+		closeCh:  make(chan struct{}),
+		headers:  true,
+		route:    &routeState{solicited: u != nil, explicit: explicit},
+	}
+	c.connected = true
+	if u != nil {
+		c.route.url = *u
+	}
+	c.log = s.log.With("route", c.cid, "remote", nc.RemoteAddr().String())
+	c.parser = protocol.NewParser(protocol.Config{
+		MaxControlLine: 16 * s.opts.MaxControlLine,
+		MaxPayload:     -1,
+		Accept:         protocol.RouteOps,
+	})
+	c.lastIn.Store(time.Now().UnixNano())
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return nil
+	}
+	s.routeConns[c.cid] = c
+	s.conns.Add(1)
+	if u != nil {
+		ci := route.Connect{
+			Echo: true, Headers: true, Name: s.id, Cluster: s.clusterName,
+			Dynamic: s.clusterDynamic, User: u.User, Pass: u.Pass,
+		}
+		b, _ := json.Marshal(ci)
+		c.out = protocol.AppendConnect(c.out, b)
+	} else if s.opts.Cluster.User != "" {
+		c.authTimer = time.AfterFunc(s.opts.Cluster.AuthTimeout, c.authTimeout)
+	}
+	c.out = protocol.AppendInfo(c.out, s.routeInfoJSONLocked(""))
+	s.mu.Unlock()
+
+	c.log.Debug("route connection", "solicited", u != nil)
+	c.mu.Lock()
+	c.pingTimer = time.AfterFunc(min(routeFirstPing, s.opts.FirstPingDelay), c.pingTimerFired)
+	c.mu.Unlock()
+	c.signalFlush()
+	go c.readLoop()
+	go c.writeLoop()
+	return c
+}
+
+// routeInfoJSONLocked is this server's route INFO; gossipIP, when set,
+// replaces the IP field (forwarding another server's INFO uses its own).
+func (s *Server) routeInfoJSONLocked(gossipIP string) []byte {
+	info := route.Info{
+		ID:         s.id,
+		Name:       s.opts.ServerName,
+		Version:    Version,
+		Proto:      route.ProtoVersion,
+		Go:         goVersion(),
+		Host:       s.opts.Cluster.Host,
+		Headers:    true,
+		MaxPayload: s.opts.MaxPayload,
+		Cluster:    s.clusterName,
+		Dynamic:    s.clusterDynamic,
+		AuthReq:    s.opts.Cluster.User != "",
+	}
+	if info.Host == "" {
+		info.Host = s.opts.Host
+	}
+	if s.routeLn != nil {
+		info.Port = s.routeLn.Addr().(*net.TCPAddr).Port
+	}
+	if s.opts.Cluster.Advertise != "" {
+		info.IP = "nats-route://" + s.opts.Cluster.Advertise + "/"
+	}
+	if !s.opts.Cluster.NoAdvertise {
+		info.ConnectURLs = s.ownClientURLsLocked()
+	}
+	b, _ := json.Marshal(&info)
+	return b
+}
+
+// ownClientURLsLocked lists host:port URLs at which this server accepts
+// clients, for connect_urls. An unspecified listen address is replaced by
+// the machine's interface addresses (loopback if it has no other).
+func (s *Server) ownClientURLsLocked() []string {
+	if s.ln == nil {
+		return nil
+	}
+	addr := s.ln.Addr().(*net.TCPAddr)
+	port := strconv.Itoa(addr.Port)
+	if !addr.IP.IsUnspecified() {
+		return []string{net.JoinHostPort(addr.IP.String(), port)}
+	}
+	var urls []string
+	if ifaddrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range ifaddrs {
+			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+				urls = append(urls, net.JoinHostPort(ipn.IP.String(), port))
+			}
+		}
+	}
+	if len(urls) == 0 {
+		urls = []string{net.JoinHostPort("127.0.0.1", port)}
+	}
+	return urls
+}
