@@ -369,6 +369,9 @@ func TestClusterMalformedRouteInput(t *testing.T) {
 		{"bad RS+", `CONNECT {"name":"NX","cluster":"core"}` + "\r\nINFO {\"server_id\":\"NX\",\"cluster\":\"core\",\"port\":1}\r\nRS+\r\n", ""},
 		{"unknown op", `CONNECT {"name":"NX","cluster":"core"}` + "\r\nXYZ\r\n", "-ERR 'Unknown Protocol Operation'"},
 		{"client op", `CONNECT {"name":"NX","cluster":"core"}` + "\r\nSUB foo 1\r\n", "-ERR 'Unknown Protocol Operation'"},
+		{"oversize RMSG line", `CONNECT {"name":"NX","cluster":"core"}` + "\r\nRMSG $G " + strings.Repeat("a", 70000) + " 1\r\n", "-ERR 'maximum control line exceeded'"},
+		{"bad RMSG size", `CONNECT {"name":"NX","cluster":"core"}` + "\r\nRMSG $G foo x\r\n", ""},
+		{"RMSG payload without CRLF", `CONNECT {"name":"NX","cluster":"core"}` + "\r\nRMSG $G foo 2\r\nabcd", "-ERR 'Unknown Protocol Operation'"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -458,3 +461,93 @@ func TestClusterSeedShapedConfig(t *testing.T) {
 }
 
 type resultT = subjectResult
+
+// Routes with cluster credentials: a server without them is refused, one
+// with them (in the route URL) joins.
+func TestClusterAuthorization(t *testing.T) {
+	newServer := func(name string, routes ...string) *Server {
+		s, err := NewServer(&Options{
+			ServerName: name, Host: "127.0.0.1", Port: -1,
+			Cluster: ClusterOptions{Name: "core", Host: "127.0.0.1", Port: -1, Routes: routes,
+				User: "ruser", Password: "s3cret", RetryInterval: 20 * time.Millisecond},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { shutdownNow(t, s) })
+		return s
+	}
+	a := newServer("a")
+	good := newServer("b", "nats-route://ruser:s3cret@"+a.ClusterAddr().String())
+	waitMesh(t, []*Server{a, good})
+
+	nc, err := net.Dial("tcp", a.ClusterAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	nc.SetReadDeadline(time.Now().Add(clusterWait))
+	br.ReadString('\n') // INFO
+	nc.Write([]byte(`CONNECT {"name":"NX","cluster":"core","user":"ruser","pass":"wrong"}` + "\r\n"))
+	if line, _ := br.ReadString('\n'); strings.TrimSpace(line) != "-ERR 'Authorization Violation'" {
+		t.Fatalf("got %q", line)
+	}
+	if a.NumRoutes() != 1 {
+		t.Fatalf("%d routes", a.NumRoutes())
+	}
+}
+
+// FuzzRouteInput feeds arbitrary bytes to an accepted route connection
+// after a valid handshake: the server must never panic.
+func FuzzRouteInput(f *testing.F) {
+	for _, seed := range []string{
+		"RS+ $G foo\r\nRS+ $G bar q 3\r\nRS- $G foo\r\nRMSG $G foo 2\r\nhi\r\n",
+		"RMSG $G foo + r q1 q2 2\r\nhi\r\nRMSG $G foo | q1 0\r\n\r\n",
+		"HMSG $G foo r 12 14\r\nNATS/1.0\r\n\r\nhi\r\n",
+		"INFO {\"server_id\":\"NY\",\"ip\":\"nats-route://127.0.0.1:1/\"}\r\n",
+		"RS+ $SYS x\r\nLS+ o $G s\r\n",
+		"RS+\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	s, err := NewServer(&Options{Host: "127.0.0.1", Port: -1,
+		Cluster: ClusterOptions{Name: "core", Host: "127.0.0.1", Port: -1, ConnectRetries: 0}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		f.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	var n atomic.Int64
+	f.Fuzz(func(t *testing.T, input []byte) {
+		serverSide, clientSide := net.Pipe()
+		defer clientSide.Close()
+		s.createRoute(serverSide, nil, false)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			br := bufio.NewReader(clientSide)
+			clientSide.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil || strings.HasPrefix(line, "PONG") {
+					return
+				}
+			}
+		}()
+		id := fmt.Sprintf("NFUZZ%d", n.Add(1))
+		clientSide.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		hello := `CONNECT {"name":"` + id + `","cluster":"core"}` + "\r\nINFO {\"server_id\":\"" + id + "\",\"cluster\":\"core\",\"port\":1}\r\n"
+		if _, err := clientSide.Write([]byte(hello)); err == nil {
+			if _, err := clientSide.Write(input); err == nil {
+				clientSide.Write([]byte("\r\nPING\r\n"))
+			}
+		}
+		<-done
+	})
+}
