@@ -551,3 +551,31 @@ func FuzzRouteInput(f *testing.F) {
 		<-done
 	})
 }
+
+// no_advertise keeps a server's client URL out of the others' INFO.
+func TestClusterNoAdvertise(t *testing.T) {
+	a := startClusterServer(t, "a")
+	b, err := NewServer(&Options{ServerName: "b", Host: "127.0.0.1", Port: -1,
+		Cluster: ClusterOptions{Name: "core", Host: "127.0.0.1", Port: -1, NoAdvertise: true,
+			Routes: []string{routeURL(a)}, RetryInterval: 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdownNow(t, b) })
+	waitMesh(t, []*Server{a, b})
+	a.mu.Lock()
+	urls := a.clientConnectURLsLocked()
+	a.mu.Unlock()
+	bURL := strings.TrimPrefix(b.ClientURL(), "nats://")
+	for _, u := range urls {
+		if u == bURL {
+			t.Fatalf("a advertises b's client URL %s despite no_advertise: %v", bURL, urls)
+		}
+	}
+	if len(urls) != 1 {
+		t.Fatalf("a's connect_urls = %v, want only its own", urls)
+	}
+}
