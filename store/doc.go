@@ -117,8 +117,10 @@
 //
 // # Durability
 //
-// A write returns once the message is in the store's memory and, for a
-// FileStore, handed to the OS; it is durable (survives a crash of the
+// A write returns once the message is in the store's memory. A FileStore
+// hands it to the OS within about 1 ms (a flush timer) or when its 64 KiB
+// write buffer fills, so a killed process can lose the last millisecond of
+// writes nobody waited for. A message is durable (survives a crash of the
 // machine) once WaitDurable(seq) has returned, which for a FileStore means
 // fsynced, with concurrent waiters sharing one fsync (group commit). Sync
 // makes everything durable. A MemStore is never durable: WaitDurable and
@@ -207,9 +209,10 @@
 //
 //	"FRNI" | version u32 | last seq, last ts, first seq, first ts, msgs,
 //	bytes, floor (u64 each) | block count u32 | per block: id u32, first u64,
-//	size u64, msgs u64, bytes u64, dead u64, tombstone-dead u64, tombstones
-//	u32, last record offset u32, last record crc u32, slot count u32,
-//	slots (u32 each) | subject count u32 | per subject: len u16, subject,
+//	size u64, msgs u64, bytes u64, dead u64, tombstone-dead u64, tombstone
+//	count u32 and targets (u64 each), last record offset u32, last record
+//	crc u32, slot count u32, slots (u32 each: offset, bit 31 = deleted,
+//	0 = no record) | subject count u32 | per subject: len u16, subject,
 //	msgs u64, first u64, last u64, stale flags u8 | corrupt count u32, seqs
 //	(u64 each) | unknown-sequence corrupt regions u32 | CRC-32C of all the
 //	preceding bytes, u32

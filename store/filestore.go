@@ -102,8 +102,8 @@ const (
 	blkNameFmt          = "%010d" + blockExt // block file names
 	recoveryBufInitial  = 1 << 20            // initial buffer for scanning blocks
 	defaultFlushReqCap  = 1                  // kick channels are 1-buffered
-	maxIndexSubjectLen  = 1<<16 - 1
-	indexSubjFirstStale = 1
+	maxIndexSubjectLen  = 1<<16 - 1          // subject length is a u16 in records and the index
+	indexSubjFirstStale = 1                  // index subject flags
 	indexSubjLastStale  = 2
 )
 

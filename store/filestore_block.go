@@ -20,6 +20,8 @@ import (
 type msgBlock struct {
 	id uint32
 	f  File // open for reading (and appending, for the active block)
+	// writable: f was opened for appending (the last block at open).
+	writable bool
 	// gen changes whenever the file is replaced (compaction), so readers
 	// that cache bytes of the block can tell.
 	gen uint64

@@ -239,7 +239,7 @@ func (s *FileStore) openIndexedBlock(b *msgBlock, last bool) error {
 	if err != nil {
 		return errIndex
 	}
-	b.f = f
+	b.f, b.writable = f, last
 	fi, err := f.Stat()
 	if err != nil || fi.Size() != b.size {
 		return errIndex

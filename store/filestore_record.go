@@ -33,6 +33,7 @@ const (
 	blkVersion    = 1
 	maxRecordLen  = 1 << 30 // a larger length field is corruption
 	compressMinSz = 64      // bodies below this are never compressed
+	resyncBudget  = 8       // resync hashes at most this many times the bytes it searches
 )
 
 // crcTable is the CRC-32C (Castagnoli) table; hash/crc32 uses the CPU's
@@ -327,16 +328,23 @@ func scanRecords(buf []byte, off int, visit func(off int, h recHeader, rec []byt
 
 // resync finds the next offset after a bad record at off where a valid
 // record starts, or -1. It first trusts the bad record's length (a record
-// whose body was damaged), then searches byte by byte.
+// whose body was damaged), then searches byte by byte. Random damage
+// rarely looks like a header, but crafted bytes can make every offset
+// plausible: the checksum work of the search is bounded (a few times the
+// buffer), after which the rest counts as unreadable.
 func resync(buf []byte, off int, h recHeader) int {
 	if len(buf)-off >= recHeaderLen && h.plausible(len(buf)-off) && int(h.length) < len(buf)-off {
 		if _, _, ok := parseRecord(buf[off+int(h.length):]); ok {
 			return off + int(h.length)
 		}
 	}
-	for c := off + 1; c+recHeaderLen <= len(buf); c++ {
-		if _, _, ok := parseRecord(buf[c:]); ok {
-			return c
+	budget := resyncBudget * (len(buf) - off)
+	for c := off + 1; c+recHeaderLen <= len(buf) && budget > 0; c++ {
+		if ch := readRecHeader(buf[c:]); ch.plausible(len(buf) - c) {
+			budget -= int(ch.length)
+			if _, _, ok := parseRecord(buf[c:]); ok {
+				return c
+			}
 		}
 	}
 	return -1

@@ -75,7 +75,8 @@ func (s *FileStore) recoverLocked() error {
 			return err
 		}
 	}
-	if len(s.blocks) == 0 {
+	if len(s.blocks) == 0 || !s.blocks[len(s.blocks)-1].writable {
+		// No blocks, or the last one was set aside: start a new one.
 		return s.rotateLocked()
 	}
 	s.active = s.blocks[len(s.blocks)-1]
@@ -189,12 +190,12 @@ func (s *FileStore) scanBlock(r *rebuildState, id uint32, last bool) error {
 		f.Close()
 		return s.setAsideBlock(id, len(img), last)
 	}
-	b := &msgBlock{id: id, f: f, size: int64(len(img))}
+	b := &msgBlock{id: id, f: f, size: int64(len(img)), writable: last}
 	visit := func(off int, h recHeader, rec []byte) {
 		b.lastOff, b.lastCRC = uint32(off), recChecksum(rec)
 		switch h.kind {
 		case recMsg:
-			if h.seq <= r.prevMsg || (len(b.offs) > 0 && h.seq-b.end() > 1<<24) {
+			if h.seq <= r.prevMsg || (len(b.offs) > 0 && h.seq-b.end() > maxSlotGap) {
 				b.dead += int64(len(rec))
 				s.reportCorrupt(0, id, int64(off), "message record out of sequence order")
 				return

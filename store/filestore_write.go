@@ -228,7 +228,7 @@ func (s *FileStore) rotateLocked() error {
 		return s.werr
 	}
 	s.nextID++
-	b := &msgBlock{id: id, f: f, first: s.lastSeq + 1, size: blkHeaderLen, dirty: true}
+	b := &msgBlock{id: id, f: f, writable: true, first: s.lastSeq + 1, size: blkHeaderLen, dirty: true}
 	s.blocks = append(s.blocks, b)
 	s.active = b
 	s.dirDirty = true

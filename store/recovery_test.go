@@ -1,11 +1,15 @@
 package store_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,13 +46,31 @@ func snap(t testing.TB, s store.Store) snapshot {
 	return out
 }
 
+// crashSeeds are the seeds of the random crash tests: 1..12, or
+// 1..FERN_STORE_CRASH_SEEDS.
+func crashSeeds() []int64 {
+	n, err := strconv.Atoi(os.Getenv("FERN_STORE_CRASH_SEEDS"))
+	if err != nil || n <= 0 {
+		n = 12
+	}
+	seeds := make([]int64, n)
+	for i := range seeds {
+		seeds[i] = int64(i + 1)
+	}
+	return seeds
+}
+
 // crashOp applies one random operation.
 func crashOp(t testing.TB, r *rand.Rand, s store.Store) {
 	st := s.State()
 	switch n := r.Intn(100); {
 	case n < 60:
 		subj := modelPick(r, modelSubjects)
-		if _, _, err := s.Store(subj, modelBytes(r), modelBytes(r)); err != nil && !errors.Is(err, store.ErrMsgTooLarge) {
+		data := modelBytes(r)
+		if r.Intn(3) == 0 { // compressible
+			data = bytes.Repeat(data, 20)
+		}
+		if _, _, err := s.Store(subj, modelBytes(r), data); err != nil && !errors.Is(err, store.ErrMsgTooLarge) {
 			t.Fatalf("Store: %v", err)
 		}
 	case n < 65:
@@ -80,12 +102,13 @@ func crashOp(t testing.TB, r *rand.Rand, s store.Store) {
 // at or after the last explicit Sync (maintenance may sync later states
 // too, never half an operation).
 func TestRecoveryPowerLoss(t *testing.T) {
-	for seed := int64(1); seed <= 12; seed++ {
+	for _, seed := range crashSeeds() {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewSource(seed))
 			fsys := store.NewCrashFS()
 			cfg := fileCfg(fsys, "/s")
 			cfg.Limits = store.Limits{MaxMsgs: int64(50 + r.Intn(200)), MaxMsgsPerSubject: int64(r.Intn(40))}
+			cfg.Compression = store.Compression(seed % 2)
 			s := mustOpen(t, cfg)
 			since := []snapshot{snap(t, s)} // states since the last Sync
 			for cycle := range 25 {
@@ -121,11 +144,12 @@ func TestRecoveryPowerLoss(t *testing.T) {
 // synced (and not removed since) must come back, whole, under its
 // sequence, and nothing that was never stored may appear.
 func TestRecoveryPartialWriteback(t *testing.T) {
-	for seed := int64(1); seed <= 12; seed++ {
+	for _, seed := range crashSeeds() {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewSource(seed))
 			fsys := store.NewCrashFS()
 			cfg := fileCfg(fsys, "/s")
+			cfg.Compression = store.Compression(seed % 2)
 			s := mustOpen(t, cfg)
 			ever := map[uint64]msgView{}
 			var synced snapshot
@@ -417,10 +441,13 @@ func TestRecoveryBadBlockHeader(t *testing.T) {
 	}
 	c := fsys.CrashClone(store.CrashOptions{Flip: &store.BitFlip{Name: blocks[1], Offset: 1}})
 	c.Remove("/s/index.db")
-	s = mustOpen(t, fileCfgOn(c, cfg))
+	var logs bytes.Buffer
+	cfg = fileCfgOn(c, cfg)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	s = mustOpen(t, cfg)
 	defer mustClose(t, s)
-	if s.CorruptRegions() != 1 {
-		t.Fatalf("CorruptRegions = %d", s.CorruptRegions())
+	if s.CorruptRegions() != 1 || !strings.Contains(logs.String(), "level=WARN msg=\"store: corrupt record\"") {
+		t.Fatalf("CorruptRegions = %d, log:\n%s", s.CorruptRegions(), logs.String())
 	}
 	if _, err := c.Stat(blocks[1] + ".bad"); err != nil {
 		t.Fatalf("damaged block not set aside: %v", err)
@@ -431,4 +458,29 @@ func TestRecoveryBadBlockHeader(t *testing.T) {
 	}
 	checkMsg(t, s, 1)
 	checkMsg(t, s, 200)
+}
+
+// TestRecoveryLastBlockSetAside damages the header of the last block: the
+// store goes on in a new block after the earlier ones.
+func TestRecoveryLastBlockSetAside(t *testing.T) {
+	fsys := store.NewCrashFS()
+	cfg := fileCfg(fsys, "/s")
+	s := mustOpen(t, cfg)
+	storeN(t, s, 1, 100)
+	mustClose(t, s)
+	blocks := blockFiles(t, fsys, "/s")
+	c := fsys.CrashClone(store.CrashOptions{Flip: &store.BitFlip{Name: blocks[len(blocks)-1], Offset: 2}})
+	c.Remove("/s/index.db")
+	cfg.FS = c
+	s = mustOpen(t, cfg)
+	st := s.State()
+	if st.LastSeq == 0 || st.LastSeq >= 100 {
+		t.Fatalf("State = %+v", st)
+	}
+	storeN(t, s, st.LastSeq+1, st.LastSeq+10)
+	mustClose(t, s)
+	s = mustOpen(t, cfg)
+	checkRange(t, s, 1, st.LastSeq)
+	checkRange(t, s, st.LastSeq+1, st.LastSeq+10)
+	mustClose(t, s)
 }

@@ -1,0 +1,340 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fernmq/fern"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Cluster nodes: a Node is one server (Fern or official) of a full-mesh
+// cluster on loopback. Fern and official nodes can be mixed in one cluster;
+// the interop tests do, the cluster benchmarks do not.
+
+// Node kinds.
+const (
+	KindFern     = "fern"
+	KindOfficial = "official"
+)
+
+// DefaultClusterName is the cluster name StartCluster gives its nodes.
+const DefaultClusterName = "core"
+
+// Cluster errors.
+var (
+	// ErrMeshTimeout means a cluster did not reach its full mesh in time.
+	ErrMeshTimeout = errors.New("harness: cluster mesh not formed")
+	// ErrUnknownKind means a NodeSpec names neither KindFern nor
+	// KindOfficial.
+	ErrUnknownKind = errors.New("harness: unknown node kind")
+)
+
+// NodeSpec describes one server of a cluster.
+type NodeSpec struct {
+	// Kind is KindFern or KindOfficial.
+	Kind string
+	// Name is the server name, unique within the cluster.
+	Name string
+	// Cluster is the cluster name; empty means DefaultClusterName.
+	Cluster string
+	// ClusterPort is the route listener port; -1 (or 0) picks an ephemeral
+	// one. Once started, the node remembers the bound port so that Restart
+	// listens on the same one.
+	ClusterPort int
+	// Routes are the nats-route:// URLs the node dials.
+	Routes []string
+	// RetryInterval is Fern's first route redial delay (0: Fern's default).
+	// The official server always redials explicit routes every second.
+	RetryInterval time.Duration
+	// Logger, if set, receives a Fern node's logs (debugging aid).
+	Logger *slog.Logger
+}
+
+// Node is a running cluster server. Restart replaces the server behind it,
+// so a test can keep using the same *Node.
+type Node struct {
+	spec     NodeSpec
+	fern     *fern.Server
+	official *server.Server
+}
+
+// StartNode starts a server from spec and waits until it accepts client
+// and route connections.
+func StartNode(spec NodeSpec) (*Node, error) {
+	if spec.Cluster == "" {
+		spec.Cluster = DefaultClusterName
+	}
+	if spec.ClusterPort == 0 {
+		spec.ClusterPort = -1
+	}
+	spec.Routes = slices.Clone(spec.Routes)
+	n := &Node{spec: spec}
+	if err := n.start(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) start() error {
+	switch n.spec.Kind {
+	case KindFern:
+		return n.startFern()
+	case KindOfficial:
+		return n.startOfficial()
+	default:
+		return fmt.Errorf("%w: %q", ErrUnknownKind, n.spec.Kind)
+	}
+}
+
+func (n *Node) startFern() error {
+	sp := &n.spec
+	s, err := fern.NewServer(&fern.Options{
+		ServerName: sp.Name,
+		Host:       "127.0.0.1",
+		Port:       -1,
+		Logger:     sp.Logger,
+		Cluster: fern.ClusterOptions{
+			Name:          sp.Cluster,
+			Host:          "127.0.0.1",
+			Port:          sp.ClusterPort,
+			Routes:        sp.Routes,
+			RetryInterval: sp.RetryInterval,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("harness: start fern node %s: %w", sp.Name, err)
+	}
+	if err := s.Start(); err != nil {
+		stopFern(s)
+		return fmt.Errorf("harness: start fern node %s: %w", sp.Name, err)
+	}
+	select {
+	case <-s.Ready():
+	case <-time.After(startTimeout):
+		stopFern(s)
+		return fmt.Errorf("harness: start fern node %s: %w", sp.Name, ErrNotReady)
+	}
+	n.fern = s
+	sp.ClusterPort = portOf(s.ClusterAddr().String())
+	return nil
+}
+
+func stopFern(s *fern.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	_ = s.Shutdown(ctx)
+}
+
+func (n *Node) startOfficial() error {
+	sp := &n.spec
+	s, err := server.NewServer(&server.Options{
+		ServerName: sp.Name,
+		Host:       "127.0.0.1",
+		Port:       -1,
+		NoLog:      true,
+		NoSigs:     true,
+		Cluster: server.ClusterOpts{
+			Name: sp.Cluster,
+			Host: "127.0.0.1",
+			Port: sp.ClusterPort,
+		},
+		Routes: server.RoutesFromStr(strings.Join(sp.Routes, ",")),
+	})
+	if err != nil {
+		return fmt.Errorf("harness: start official node %s: %w", sp.Name, err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(startTimeout) {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return fmt.Errorf("harness: start official node %s: %w", sp.Name, ErrNotReady)
+	}
+	n.official = s
+	sp.ClusterPort = s.ClusterAddr().Port
+	return nil
+}
+
+// portOf is the port of a host:port address (0 if it has none).
+func portOf(addr string) int {
+	i := strings.LastIndexByte(addr, ':')
+	p, _ := strconv.Atoi(addr[i+1:])
+	return p
+}
+
+// Stop shuts the server down and waits for it. Stopping twice is harmless.
+func (n *Node) Stop() {
+	switch {
+	case n.fern != nil:
+		stopFern(n.fern)
+		n.fern = nil
+	case n.official != nil:
+		n.official.Shutdown()
+		n.official.WaitForShutdown()
+		n.official = nil
+	}
+}
+
+// Restart stops the server and starts a fresh one (new server ID, new
+// client port) with the same spec on the same route port.
+func (n *Node) Restart() error {
+	n.Stop()
+	return n.start()
+}
+
+// Kind is KindFern or KindOfficial.
+func (n *Node) Kind() string { return n.spec.Kind }
+
+// Name is the server name.
+func (n *Node) Name() string { return n.spec.Name }
+
+// ID is the running server's ID.
+func (n *Node) ID() string {
+	if n.fern != nil {
+		return n.fern.ID()
+	}
+	return n.official.ID()
+}
+
+// ClientURL is the nats:// URL clients connect to.
+func (n *Node) ClientURL() string {
+	if n.fern != nil {
+		return n.fern.ClientURL()
+	}
+	return n.official.ClientURL()
+}
+
+// RouteURL is the nats-route:// URL other servers dial.
+func (n *Node) RouteURL() string {
+	return "nats-route://127.0.0.1:" + strconv.Itoa(n.spec.ClusterPort)
+}
+
+// ClusterPort is the route listener port.
+func (n *Node) ClusterPort() int { return n.spec.ClusterPort }
+
+// NumRemotes is the number of servers this one has a route to.
+func (n *Node) NumRemotes() int {
+	if n.fern != nil {
+		return n.fern.NumRoutes()
+	}
+	return n.official.NumRemotes()
+}
+
+// RouteConns maps each remote server ID to the number of route connections
+// this server holds to it. Only the official server exposes this (through
+// its /routez data); for a Fern node ok is false.
+func (n *Node) RouteConns() (conns map[string]int, ok bool) {
+	if n.official == nil {
+		return nil, false
+	}
+	rz, err := n.official.Routez(nil)
+	if err != nil {
+		return nil, false
+	}
+	conns = make(map[string]int)
+	for _, r := range rz.Routes {
+		conns[r.RemoteID]++
+	}
+	return conns, true
+}
+
+// OfficialPairConns is how many route connections two official servers
+// with default settings keep between them: the default pool of 3, plus the
+// connection pinned to the system account.
+const OfficialPairConns = 4
+
+// MeshErr reports why nodes do not form a settled full mesh yet, or nil:
+// every node has a route to every other; an official node holds exactly
+// one connection to each Fern node (Fern announces no route pool) and a
+// complete pool to each official node, and no connection to a server that
+// is not in nodes (for example a restarted node's previous instance).
+func MeshErr(nodes []*Node) error {
+	ids := make(map[string]*Node, len(nodes))
+	for _, n := range nodes {
+		ids[n.ID()] = n
+	}
+	for _, n := range nodes {
+		if got := n.NumRemotes(); got != len(nodes)-1 {
+			return fmt.Errorf("%s has routes to %d servers, want %d", n.Name(), got, len(nodes)-1)
+		}
+		conns, ok := n.RouteConns()
+		if !ok {
+			continue
+		}
+		for _, id := range slices.Sorted(maps.Keys(conns)) {
+			peer := ids[id]
+			if peer == nil {
+				return fmt.Errorf("%s has %d connections to unknown server %s", n.Name(), conns[id], id)
+			}
+			want := 1
+			if peer.Kind() == KindOfficial {
+				want = OfficialPairConns
+			}
+			if conns[id] != want {
+				return fmt.Errorf("%s has %d route connections to %s (%s), want %d",
+					n.Name(), conns[id], peer.Name(), peer.Kind(), want)
+			}
+		}
+	}
+	return nil
+}
+
+// pollEvery is how often WaitMesh re-checks cluster state.
+const pollEvery = 10 * time.Millisecond
+
+// WaitMesh polls MeshErr until it is nil or timeout passes; the error then
+// wraps ErrMeshTimeout and says what was still missing.
+func WaitMesh(nodes []*Node, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		err := MeshErr(nodes)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w after %v: %w", ErrMeshTimeout, timeout, err)
+		}
+		<-tick.C
+	}
+}
+
+// StartCluster starts one node per kind, named after its kind and
+// position ("fern-0", "official-1"); the first node is the seed that every
+// other node lists in its routes. It waits for the full mesh. On error the
+// nodes already started are stopped.
+func StartCluster(kinds []string, retry time.Duration, meshTimeout time.Duration) ([]*Node, error) {
+	var nodes []*Node
+	for i, kind := range kinds {
+		spec := NodeSpec{Kind: kind, Name: fmt.Sprintf("%s-%d", kind, i), RetryInterval: retry}
+		if i > 0 {
+			spec.Routes = []string{nodes[0].RouteURL()}
+		}
+		n, err := StartNode(spec)
+		if err != nil {
+			StopAll(nodes)
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	if err := WaitMesh(nodes, meshTimeout); err != nil {
+		StopAll(nodes)
+		return nil, err
+	}
+	return nodes, nil
+}
+
+// StopAll stops every node.
+func StopAll(nodes []*Node) {
+	for _, n := range nodes {
+		n.Stop()
+	}
+}

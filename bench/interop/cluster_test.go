@@ -1,0 +1,77 @@
+package interop
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fernmq/fern/bench/harness"
+)
+
+const (
+	// meshTimeout bounds the wait for a full mesh. After a restart the
+	// official server redials its explicit routes once a second.
+	meshTimeout = 8 * time.Second
+	// fernRetry is the Fern nodes' first route redial delay.
+	fernRetry = 50 * time.Millisecond
+	// trafficMsgs is how many messages each server publishes per pattern
+	// in a traffic round.
+	trafficMsgs = 300
+)
+
+// TestMixedCluster forms one cluster from Fern and official servers, the
+// first node being the seed every other node routes to, and checks the
+// mesh and traffic, then restarts one node of each implementation on its
+// route port and checks that the mesh heals and traffic flows exactly once
+// again. The restarted nodes cover a seed and a non-seed of each kind.
+func TestMixedCluster(t *testing.T) {
+	tests := []struct {
+		name  string
+		kinds []string
+		// restart are indexes into kinds, restarted in order.
+		restart []int
+	}{
+		{
+			name:    "2 official + 1 fern",
+			kinds:   []string{harness.KindOfficial, harness.KindFern, harness.KindOfficial},
+			restart: []int{1, 0}, // the Fern node, then the official seed
+		},
+		{
+			name:    "1 official + 2 fern",
+			kinds:   []string{harness.KindFern, harness.KindOfficial, harness.KindFern},
+			restart: []int{0, 1}, // the Fern seed, then the official node
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := startCluster(t, tc.kinds)
+			runTraffic(t, nodes, "start", trafficMsgs)
+			for _, i := range tc.restart {
+				n := nodes[i]
+				oldID, port := n.ID(), n.ClusterPort()
+				if err := n.Restart(); err != nil {
+					t.Fatalf("restart %s: %v", n.Name(), err)
+				}
+				if n.ID() == oldID || n.ClusterPort() != port {
+					t.Fatalf("restart %s: id %s port %d, want a new id on port %d",
+						n.Name(), n.ID(), n.ClusterPort(), port)
+				}
+				if err := harness.WaitMesh(nodes, meshTimeout); err != nil {
+					t.Fatalf("after restarting %s: %v", n.Name(), err)
+				}
+				runTraffic(t, nodes, "after-"+n.Name(), trafficMsgs)
+			}
+		})
+	}
+}
+
+// startCluster starts kinds as one cluster and waits for its full mesh;
+// the nodes are stopped when the test ends.
+func startCluster(t *testing.T, kinds []string) []*harness.Node {
+	t.Helper()
+	nodes, err := harness.StartCluster(kinds, fernRetry, meshTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { harness.StopAll(nodes) })
+	return nodes
+}
