@@ -82,6 +82,15 @@ func NewParser(c Config) *Parser {
 // an op whose control line has already been accepted is not checked again.
 func (p *Parser) SetMaxPayload(n int) { p.mpay = n }
 
+// SetAccept changes the accepted op set from the next op on: a connection
+// on the client port that turns out, from its CONNECT, to be a leaf node
+// switches to LeafOps. HandleOp may call it.
+func (p *Parser) SetAccept(s OpSet) { p.accept = s }
+
+// SetMaxControlLine changes the control-line limit (Config.MaxControlLine's
+// meaning) from the next op on.
+func (p *Parser) SetMaxControlLine(n int) { p.mcl = n }
+
 // Buffered returns how many bytes of an incomplete op the parser holds
 // (0 when the last Parse call ended on an op boundary).
 func (p *Parser) Buffered() int { return len(p.pend) }
