@@ -53,6 +53,7 @@ type connKind uint8
 const (
 	kindClient connKind = iota
 	kindRoute
+	kindLeaf
 )
 
 // subscription is one SUB of a client, or one RS+ of a route. It is the
@@ -83,13 +84,15 @@ const (
 // the parser and everything marked "read goroutine only"; writeLoop owns
 // the socket writes. mu guards the rest.
 type client struct {
-	srv  *Server
-	kind connKind
-	cid  uint64
-	nc   net.Conn
-	ip   string
-	log  *slog.Logger
-	opts *Options
+	srv *Server
+	// kindv is the connKind; a client-port connection becomes a leaf on
+	// its CONNECT, so it is read atomically (kind()).
+	kindv atomic.Uint32
+	cid   uint64
+	nc    net.Conn
+	ip    string
+	log   *slog.Logger
+	opts  *Options
 
 	// Read goroutine only.
 	parser    *protocol.Parser
@@ -98,16 +101,18 @@ type client struct {
 	result    subject.Result[*subscription]
 	// rtargets collects, per published message, the routes it goes to
 	// and the queue groups each must serve (reused, no allocation).
-	rtargets []routeTarget
+	rtargets []remoteTarget
 	// inQueues is the queue list of the routed message being processed.
 	inQueues []byte
-	// route is set for route connections.
+	// route is set for route connections, leaf for leaf connections.
 	route *routeState
+	leaf  *leafState
 	// flushSet holds the connections this read pass queued bytes for; each
 	// is signalled once when the pass ends.
 	flushSet map[*client]struct{}
 
-	lastIn atomic.Int64 // unix nanos of the last inbound bytes
+	lastIn  atomic.Int64  // unix nanos of the last inbound bytes
+	msgsOut atomic.Uint64 // messages forwarded to this route or leaf
 
 	mu            sync.Mutex
 	subs          map[string]*subscription // by sid
@@ -308,8 +313,11 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 	for _, sub := range subs {
 		c.srv.removeSub(sub)
 	}
-	if c.kind == kindRoute {
+	switch c.kind() {
+	case kindRoute:
 		c.srv.dropRoute(c)
+	case kindLeaf:
+		c.srv.dropLeaf(c)
 	}
 	close(c.closeCh)
 	switch reason {
@@ -326,14 +334,20 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 // one finishes the teardown.
 func (c *client) exited() {
 	if c.exits.Add(1) == 2 {
-		if c.kind == kindRoute {
+		switch c.kind() {
+		case kindRoute:
 			c.srv.unregisterRoute(c)
-		} else {
+		case kindLeaf:
+			c.srv.unregisterLeaf(c)
+		default:
 			c.srv.unregister(c)
 		}
 		c.srv.conns.Done()
 	}
 }
+
+// kind says what is at the other end.
+func (c *client) kind() connKind { return connKind(c.kindv.Load()) }
 
 // isClosed reports whether the connection has started closing.
 func (c *client) isClosed() bool {

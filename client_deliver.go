@@ -12,19 +12,20 @@ import (
 // match result is the client's own, and bytes are appended to each
 // receiver's outbound buffer, to be flushed when the read pass ends.
 //
-// Routes: a message from a client goes once to every route with matching
-// interest, carrying the names of the queue groups whose chosen member is
-// behind that route. A message that came over a route reaches local
-// clients only, and only the queue groups it names (one hop).
+// Routes and leafs: a message goes once to every route or leaf with
+// matching interest that canForwardTo allows, carrying the names of the
+// queue groups whose chosen member is behind it. A message that came from
+// a route or a leaf serves only the queue groups it names; one from a
+// route reaches local members only (one hop).
 func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	c.srv.subs.Match(subj, &c.result)
-	fromRoute := c.kind == kindRoute
+	kind := c.kind()
 	delivered := false
 	c.rtargets = c.rtargets[:0]
 	for _, sub := range c.result.Plain {
-		if sub.client.kind == kindRoute {
-			if !fromRoute {
-				c.addRouteTarget(sub.client, "")
+		if dst := sub.client; dst.kind() != kindClient {
+			if c.canForwardTo(dst) {
+				c.addRemoteTarget(dst, "")
 			}
 			continue
 		}
@@ -34,21 +35,22 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	}
 	for i := range c.result.Queues {
 		q := &c.result.Queues[i]
-		if fromRoute && !queueListHas(c.inQueues, q.Name) {
+		if kind != kindClient && !queueListHas(c.inQueues, q.Name) {
 			continue
 		}
 		if c.deliverQueue(q.Members, subj, reply, hdrSize, msg) {
 			delivered = true
 			continue
 		}
-		if !fromRoute {
-			if r := pickRouteMember(q.Members); r != nil {
-				c.addRouteTarget(r.client, q.Name)
-			}
+		if kind == kindRoute {
+			continue
+		}
+		if r := c.pickRemoteMember(q.Members); r != nil {
+			c.addRemoteTarget(r.client, q.Name)
 		}
 	}
 	for i := range c.rtargets {
-		if c.forwardToRoute(&c.rtargets[i], subj, reply, hdrSize, msg) {
+		if c.forwardRemote(&c.rtargets[i], subj, reply, hdrSize, msg) {
 			delivered = true
 		}
 	}
@@ -68,7 +70,7 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrSi
 	start := rand.IntN(n)
 	for i := 0; i < n; i++ {
 		m := members[(start+i)%n]
-		if m.client.kind != kindClient {
+		if m.client.kind() != kindClient {
 			continue
 		}
 		if c.deliver(m, subj, reply, hdrSize, msg) {

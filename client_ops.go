@@ -15,8 +15,11 @@ func (c *client) HandleOp(f *protocol.Frame) error {
 	if c.log.Enabled(context.Background(), levelTrace) {
 		c.traceOp(f)
 	}
-	if c.kind == kindRoute {
+	switch c.kind() {
+	case kindRoute:
 		return c.handleRouteOp(f)
+	case kindLeaf:
+		return c.handleLeafOp(f)
 	}
 	if !c.connected && c.srv.authRequired() && f.Op != protocol.OpConnect {
 		return c.authViolation()
@@ -89,6 +92,9 @@ func redactSecrets(arg []byte) string {
 
 // processConnect applies CONNECT. Fields it omits keep their defaults.
 func (c *client) processConnect(arg []byte) error {
+	if !c.connected && isLeafConnect(arg) {
+		return c.becomeLeaf(arg)
+	}
 	ci := c.conn
 	if err := json.Unmarshal(arg, &ci); err != nil {
 		// The official server closes without an -ERR on bad CONNECT JSON.

@@ -20,8 +20,8 @@ func (c *client) pingTimerFired() {
 	idle := time.Since(time.Unix(0, c.lastIn.Load()))
 	first := !c.firstPingSent
 	send := first || idle >= interval
-	if c.kind == kindRoute {
-		// Routes always ping, at least every 30 s (as officially).
+	if k := c.kind(); k == kindRoute || k == kindLeaf {
+		// Routes and leafs always ping, at least every 30 s (as officially).
 		interval = min(interval, routeMaxPingEvery)
 		send = true
 	}

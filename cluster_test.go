@@ -246,7 +246,7 @@ func TestClusterUnsubscribeStopsRouteTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := routeTo(t, a, b)
-	if n := r.route.msgsOut.Load(); n != 1 {
+	if n := r.msgsOut.Load(); n != 1 {
 		t.Fatalf("%d messages crossed the route, want 1", n)
 	}
 	s1.Unsubscribe()
@@ -262,7 +262,7 @@ func TestClusterUnsubscribeStopsRouteTraffic(t *testing.T) {
 		pub.Publish("alerts.critical", []byte("x"))
 	}
 	pub.Flush()
-	if n := r.route.msgsOut.Load(); n != 1 {
+	if n := r.msgsOut.Load(); n != 1 {
 		t.Fatalf("%d messages crossed the route after unsubscribe, want still 1", n)
 	}
 }

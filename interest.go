@@ -5,24 +5,35 @@ import (
 	"github.com/fernmq/fern/route"
 )
 
-// addSub puts sub into the interest table and, for a client's
-// subscription, counts it as local interest and tells the routes when that
-// changes what they must know. A concurrent removeSub (the connection
-// closing) is resolved by sub.state: whichever of the two comes second
-// undoes or skips, so the table and the counts never leak.
+// Interest bookkeeping. Every subscription (a client's SUB, a route's RS+,
+// a leaf's LS+) lives in one sublist. What a peer must hear about is
+// counted separately per audience:
+//
+//   - routes hear about local interest: clients, and leafs this server is
+//     the hub for (s.interest, one counter shared by all routes);
+//   - each leaf connection hears about what it may want (leafState.interest):
+//     as hub we tell a leaf everything except its own subscriptions; as a
+//     leaf we tell our hub only local interest (clients and our own leafs),
+//     never what we learned from routes or from that hub.
+//
+// Insertion into the sublist and the counters happen together under s.mu,
+// so a snapshot sent to a new route or leaf (also under s.mu) is never
+// overtaken by, or duplicated with, a delta.
+
+// addSub puts sub into the interest table and announces what changes. A
+// concurrent removeSub (the connection closing) is resolved by sub.state:
+// whichever comes second undoes or skips, so nothing leaks.
 func (s *Server) addSub(sub *subscription) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.subs.Insert(sub.subject, sub.queue, sub); err != nil {
 		return err
 	}
-	if sub.client.kind == kindClient {
-		s.localInterest(sub, true)
-	}
+	s.announceLocked(sub, true)
 	if !sub.state.CompareAndSwap(subNew, subActive) {
 		// Removed while being added: undo.
 		_ = s.subs.Remove(sub.subject, sub.queue, sub)
-		if sub.client.kind == kindClient {
-			s.localInterest(sub, false)
-		}
+		s.announceLocked(sub, false)
 	}
 	return nil
 }
@@ -33,47 +44,90 @@ func (s *Server) removeSub(sub *subscription) {
 	if sub.state.Swap(subRemoved) != subActive {
 		return // never added, being added (addSub undoes), or gone
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	_ = s.subs.Remove(sub.subject, sub.queue, sub)
-	if sub.client.kind == kindClient {
-		s.localInterest(sub, false)
+	s.announceLocked(sub, false)
+}
+
+// announceLocked updates the counters for one subscription added or
+// removed and queues RS+/RS- and LS+/LS- where a count crossed a boundary
+// (or a queue weight changed). s.mu is held.
+func (s *Server) announceLocked(sub *subscription, add bool) {
+	if sub.client.localInterest() {
+		ch := countInterest(s.interest, sub, add)
+		if ch.Announce {
+			for _, r := range s.routes {
+				r.sendInterest(sub.subject, sub.queue, ch.Sub, ch.Weight)
+			}
+		}
+	}
+	for _, l := range s.leafs {
+		if !l.leafWants(sub) {
+			continue
+		}
+		if ch := countInterest(l.leaf.interest, sub, add); ch.Announce {
+			l.sendInterest(sub.subject, sub.queue, ch.Sub, ch.Weight)
+		}
 	}
 }
 
-// localInterest updates the local-interest counts and announces a change
-// to every route (RS+ on the first plain subscriber or any queue weight
-// change, RS- on the last).
-func (s *Server) localInterest(sub *subscription, add bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ch route.Change
+func countInterest(in *route.Interest, sub *subscription, add bool) route.Change {
 	if add {
-		ch = s.interest.Add(sub.subject, sub.queue)
-	} else {
-		ch = s.interest.Remove(sub.subject, sub.queue)
+		return in.Add(sub.subject, sub.queue)
 	}
-	if !ch.Announce {
-		return
+	return in.Remove(sub.subject, sub.queue)
+}
+
+// localInterest reports whether this connection's subscriptions count as
+// this server's own interest: clients, and leafs we are the hub for.
+func (c *client) localInterest() bool {
+	switch c.kind() {
+	case kindClient:
+		return true
+	case kindLeaf:
+		return !c.leaf.solicited
 	}
-	for _, r := range s.routes {
-		r.sendInterestLocked(sub.subject, sub.queue, ch.Sub, ch.Weight)
+	return false
+}
+
+// leafWants reports whether leaf connection l must be told about sub.
+func (l *client) leafWants(sub *subscription) bool {
+	if sub.client == l {
+		return false
 	}
+	if l.leaf.solicited {
+		// We are the leaf: our hub hears only our own interest.
+		return sub.client.localInterest()
+	}
+	return true
 }
 
 // globalAccount is the account name in route protocols: Fern has one.
 const globalAccount = "$G"
 
-// sendInterestLocked queues RS+ or RS- on a route and wakes its writer.
-// s.mu is held (it orders announcements against the snapshot a new route
-// is sent).
-func (r *client) sendInterestLocked(subj, queue string, sub bool, weight int32) {
+// sendInterest queues RS+/RS- (route) or LS+/LS- (leaf) and wakes the
+// writer.
+func (r *client) sendInterest(subj, queue string, sub bool, weight int32) {
 	r.mu.Lock()
 	if !r.closed {
-		if sub {
-			r.out = protocol.AppendRSub(r.out, []byte(globalAccount), []byte(subj), []byte(queue), int(weight))
-		} else {
-			r.out = protocol.AppendRUnsub(r.out, []byte(globalAccount), []byte(subj), []byte(queue))
-		}
+		r.out = appendInterest(r.out, r.kind(), subj, queue, sub, weight)
 	}
 	r.mu.Unlock()
 	r.signalFlush()
+}
+
+// appendInterest encodes one interest line for a route or a leaf.
+func appendInterest(dst []byte, kind connKind, subj, queue string, sub bool, weight int32) []byte {
+	s, q := []byte(subj), []byte(queue)
+	switch {
+	case kind == kindRoute && sub:
+		return protocol.AppendRSub(dst, []byte(globalAccount), s, q, int(weight))
+	case kind == kindRoute:
+		return protocol.AppendRUnsub(dst, []byte(globalAccount), s, q)
+	case sub:
+		return protocol.AppendLSub(dst, s, q, int(weight))
+	default:
+		return protocol.AppendLUnsub(dst, s, q)
+	}
 }

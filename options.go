@@ -2,6 +2,8 @@ package fern
 
 import (
 	"fmt"
+
+	"github.com/fernmq/fern/auth"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -72,6 +74,10 @@ type Options struct {
 	LeafNode LeafNodeOptions
 	// JetStream configures persistence (not built yet).
 	JetStream JetStreamOptions
+
+	// LeafAdmission, if set, decides which source addresses may connect
+	// as leaf nodes, replacing the allowed_leaf_cidrs lists.
+	LeafAdmission auth.Admission
 
 	// ConfigFile is the file the options were read from, if any.
 	ConfigFile string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.FirstPingDelay > c.PingInterval {
 		c.FirstPingDelay = c.PingInterval
+	}
+	if c.LeafNode.ReconnectInterval == 0 {
+		c.LeafNode.ReconnectInterval = time.Second
 	}
 	if c.Cluster.AuthTimeout == 0 {
 		c.Cluster.AuthTimeout = DefaultAuthTimeout
@@ -109,11 +113,12 @@ func (o *Options) missingFeatures() []error {
 	need := func(block, feature string) {
 		errs = append(errs, fmt.Errorf("%w: %s (configured by %s)", ErrNotImplemented, feature, block))
 	}
-	if o.LeafNode.Set() {
-		need("leafnodes {}", "leaf nodes")
-	}
-	if len(o.Authorization.AllowedLeafCIDRs) > 0 || len(o.LeafNode.AllowedLeafCIDRs) > 0 {
-		need("allowed_leaf_cidrs", "leaf node CIDR admission")
+	for _, r := range o.LeafNode.Remotes {
+		for _, u := range r.URLs {
+			if strings.HasPrefix(u, "ws://") || strings.HasPrefix(u, "wss://") {
+				need("leafnodes.remotes url "+u, "leaf nodes over WebSocket")
+			}
+		}
 	}
 	if o.JetStream.Enabled {
 		need("jetstream {}", "JetStream")

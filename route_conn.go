@@ -49,7 +49,6 @@ type routeState struct {
 	gossipURL  string // where other servers can dial this peer
 
 	registered atomic.Bool
-	msgsOut    atomic.Uint64 // messages forwarded to this route
 	// outcome is set when registration fails, for the solicit loop.
 	outcome atomic.Value // closeReason
 }
@@ -217,7 +216,6 @@ func (s *Server) isShuttingDown() bool {
 func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
 	c := &client{
 		srv:      s,
-		kind:     kindRoute,
 		cid:      s.nextCID.Add(1),
 		nc:       nc,
 		opts:     &s.opts,
@@ -229,6 +227,7 @@ func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
 		headers:  true,
 		route:    &routeState{solicited: u != nil, explicit: explicit},
 	}
+	c.kindv.Store(uint32(kindRoute))
 	c.connected = true
 	if u != nil {
 		c.route.url = *u

@@ -203,7 +203,7 @@ func (s *Server) registerRoute(c *client) bool {
 	// RS+/RS- after it.
 	c.mu.Lock()
 	s.interest.Each(func(subj, queue string, weight int32) {
-		c.out = protocol.AppendRSub(c.out, []byte(globalAccount), []byte(subj), []byte(queue), int(weight))
+		c.out = appendInterest(c.out, kindRoute, subj, queue, true, weight)
 	})
 	c.out = protocol.AppendPing(c.out)
 	c.mu.Unlock()

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
+	"github.com/fernmq/fern/auth"
 	"github.com/fernmq/fern/route"
 	"github.com/fernmq/fern/subject"
 )
@@ -52,6 +54,12 @@ type Server struct {
 	clusterDynamic  bool
 	lastConnectURLs []string
 
+	// Leaf state, guarded by mu.
+	leafLn    net.Listener
+	leafs     map[uint64]*client // registered leaf connections
+	leafConns map[uint64]*client // every leaf connection, for shutdown
+	leafCIDRs *auth.CIDRList     // allowed_leaf_cidrs (read-only)
+
 	// ctx is cancelled by Shutdown; dials use it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -82,8 +90,12 @@ func NewServer(opts *Options) (*Server, error) {
 		routeConns: make(map[uint64]*client),
 		dialing:    make(map[string]bool),
 		interest:   route.NewInterest(),
-		ready:      make(chan struct{}),
-		shutdown:   make(chan struct{}),
+		leafs:      make(map[uint64]*client),
+		leafConns:  make(map[uint64]*client),
+		leafCIDRs: auth.NewCIDRList(append(append([]netip.Prefix(nil),
+			o.Authorization.AllowedLeafCIDRs...), o.LeafNode.AllowedLeafCIDRs...)),
+		ready:    make(chan struct{}),
+		shutdown: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.opts.ServerName == "" {
@@ -121,8 +133,13 @@ func (s *Server) Start() error {
 	s.ln = ln
 	if s.routeConfigured() {
 		if err := s.startClusterLocked(); err != nil {
-			_ = ln.Close()
-			s.ln = nil
+			s.closeListenersLocked()
+			return err
+		}
+	}
+	if s.opts.LeafNode.Set() {
+		if err := s.startLeafLocked(); err != nil {
+			s.closeListenersLocked()
 			return err
 		}
 	}
@@ -184,12 +201,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closed = true
 		close(s.shutdown)
 		s.cancel()
-		if s.ln != nil {
-			_ = s.ln.Close()
-		}
-		if s.routeLn != nil {
-			_ = s.routeLn.Close()
-		}
+		s.closeListenersLocked()
 	}
 	conns := s.allConnsLocked()
 	s.mu.Unlock()
@@ -223,16 +235,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// allConnsLocked lists every client and route connection.
+// allConnsLocked lists every client, route and leaf connection.
 func (s *Server) allConnsLocked() []*client {
-	conns := make([]*client, 0, len(s.clients)+len(s.routeConns))
-	for _, c := range s.clients {
-		conns = append(conns, c)
-	}
-	for _, c := range s.routeConns {
-		conns = append(conns, c)
+	conns := make([]*client, 0, len(s.clients)+len(s.routeConns)+len(s.leafConns))
+	for _, m := range []map[uint64]*client{s.clients, s.routeConns, s.leafConns} {
+		for _, c := range m {
+			conns = append(conns, c)
+		}
 	}
 	return conns
+}
+
+// closeListenersLocked closes every bound listener (Start failed, or
+// Shutdown). s.mu is held.
+func (s *Server) closeListenersLocked() {
+	for _, ln := range []net.Listener{s.ln, s.routeLn, s.leafLn} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
 }
 
 // acceptLoop accepts client connections until the listener closes.

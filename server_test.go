@@ -161,7 +161,7 @@ func TestNewServerNamesMissingFeatures(t *testing.T) {
 		opts fern.Options
 		want string
 	}{
-		{"leaf", fern.Options{LeafNode: fern.LeafNodeOptions{Remotes: []fern.RemoteLeafOptions{{URLs: []string{"nats://127.0.0.1:4222"}}}}}, "leaf nodes"},
+		{"leaf over websocket", fern.Options{LeafNode: fern.LeafNodeOptions{Remotes: []fern.RemoteLeafOptions{{URLs: []string{"ws://127.0.0.1:8080"}}}}}, "WebSocket"},
 		{"jetstream", fern.Options{JetStream: fern.JetStreamOptions{Enabled: true}}, "JetStream"},
 	}
 	for _, tc := range cases {

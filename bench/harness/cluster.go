@@ -54,7 +54,8 @@ type NodeSpec struct {
 	// RetryInterval is Fern's first route redial delay (0: Fern's default).
 	// The official server always redials explicit routes every second.
 	RetryInterval time.Duration
-	// Logger, if set, receives a Fern node's logs (debugging aid).
+	// Logger, if set, receives the node's logs, with the official server's
+	// debug and trace lines (a debugging aid).
 	Logger *slog.Logger
 }
 
@@ -151,6 +152,9 @@ func (n *Node) startOfficial() error {
 	if err != nil {
 		return fmt.Errorf("harness: start official node %s: %w", sp.Name, err)
 	}
+	if sp.Logger != nil {
+		s.SetLogger(officialLogger{sp.Logger.With("server", sp.Name)}, true, true)
+	}
 	go s.Start()
 	if !s.ReadyForConnections(startTimeout) {
 		s.Shutdown()
@@ -210,6 +214,12 @@ func (n *Node) ClientURL() string {
 	}
 	return n.official.ClientURL()
 }
+
+// FernServer is the running Fern server, or nil for an official node.
+func (n *Node) FernServer() *fern.Server { return n.fern }
+
+// OfficialServer is the running official server, or nil for a Fern node.
+func (n *Node) OfficialServer() *server.Server { return n.official }
 
 // RouteURL is the nats-route:// URL other servers dial.
 func (n *Node) RouteURL() string {

@@ -1,6 +1,11 @@
 package interop
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +79,75 @@ func startCluster(t *testing.T, kinds []string) []*harness.Node {
 	}
 	t.Cleanup(func() { harness.StopAll(nodes) })
 	return nodes
+}
+
+// TestMixedClusterSharedRoutes starts every node with the same route list,
+// naming every node including itself (the usual configuration file shared
+// by all servers), so each pair dials each other at once and every node
+// dials itself. Both implementations must settle on one mesh and keep it.
+func TestMixedClusterSharedRoutes(t *testing.T) {
+	for _, kinds := range [][]string{
+		{harness.KindOfficial, harness.KindFern, harness.KindOfficial},
+		{harness.KindFern, harness.KindOfficial, harness.KindFern},
+	} {
+		t.Run(strings.Join(kinds, "+"), func(t *testing.T) {
+			ports := make([]int, len(kinds))
+			routes := make([]string, len(kinds))
+			for i := range kinds {
+				ports[i] = freePort(t)
+				routes[i] = "nats-route://127.0.0.1:" + strconv.Itoa(ports[i])
+			}
+			var nodes []*harness.Node
+			t.Cleanup(func() { harness.StopAll(nodes) })
+			for i, kind := range kinds {
+				n, err := harness.StartNode(harness.NodeSpec{
+					Kind: kind, Name: fmt.Sprintf("%s-%d", kind, i),
+					ClusterPort: ports[i], Routes: routes, RetryInterval: fernRetry,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				nodes = append(nodes, n)
+			}
+			if err := harness.WaitMesh(nodes, meshTimeout); err != nil {
+				t.Fatal(err)
+			}
+			runTraffic(t, nodes, "shared", trafficMsgs)
+			if err := harness.MeshErr(nodes); err != nil {
+				t.Fatalf("mesh changed during traffic: %v", err)
+			}
+		})
+	}
+}
+
+// freePort finds a loopback port for a listener that a test binds, and
+// may bind again after a restart. It is drawn below the kernel's ephemeral
+// range (ip_local_port_range, 32768 and up by default), so that no
+// outgoing connection and no ":0" listener of this or a concurrent test
+// takes it between the check and the bind, and it is checked by binding.
+func freePort(t *testing.T) int {
+	t.Helper()
+	const lo, hi = 20000, 32768
+	for range 100 {
+		port := lo + rand.IntN(hi-lo)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			ln.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return 0
+}
+
+// waitUntil polls cond until it holds, failing the test after meshTimeout.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(meshTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		pace(probeEvery)
+	}
 }

@@ -36,6 +36,17 @@ import (
 // roundTimeout bounds each wait of a traffic round.
 const roundTimeout = 10 * time.Second
 
+// Every bigEvery-th data message carries bigPayload bytes of padding, so
+// that route frames also span many reads.
+const (
+	bigEvery   = 50
+	bigPayload = 100 << 10
+)
+
+// requestsPerPair is how many requests each server's client sends to the
+// responder on each server.
+const requestsPerPair = 10
+
 // probeEvery is how often the barrier re-sends probes not yet seen.
 const probeEvery = 10 * time.Millisecond
 
@@ -93,6 +104,7 @@ func runTraffic(t *testing.T, nodes []*harness.Node, tag string, msgs int) {
 	tr.waitFor("all deliveries", func() bool {
 		return tr.sumPair() == want && tr.workN == n*msgs && tr.farN == n*msgs
 	})
+	tr.requests(requestsPerPair)
 	tr.barrier("done")
 	tr.check()
 }
@@ -168,6 +180,10 @@ func (tr *traffic) subscribe(i int) {
 			}{tr.subject("far", p), "elsewhere", func(m *nats.Msg) { tr.onQueue(i, m, true) }})
 		}
 	}
+	subs = append(subs, struct {
+		subj, queue string
+		cb          nats.MsgHandler
+	}{tr.subject("svc", i), "", func(m *nats.Msg) { tr.onRequest(i, m) }})
 	for _, phase := range []string{"ready", "done"} {
 		subs = append(subs, struct {
 			subj, queue string
@@ -188,9 +204,10 @@ func (tr *traffic) subscribe(i int) {
 	}
 }
 
-// parse reads the "publisher:seq" payload of a data message.
+// parse reads the "publisher:seq[|padding]" payload of a data message.
 func (tr *traffic) parse(m *nats.Msg) (pub, seq int, ok bool) {
-	a, b, found := strings.Cut(string(m.Data), ":")
+	data, _, _ := strings.Cut(string(m.Data), "|")
+	a, b, found := strings.Cut(data, ":")
 	p, err1 := strconv.Atoi(a)
 	s, err2 := strconv.Atoi(b)
 	if !found || err1 != nil || err2 != nil || p < 0 || p >= len(tr.nodes) || s < 0 || s >= tr.msgs {
@@ -308,6 +325,50 @@ func (tr *traffic) barrier(phase string) {
 	}
 }
 
+// onRequest answers a request with its payload and its Fern-Seq header,
+// and names the responder in another header.
+func (tr *traffic) onRequest(i int, m *nats.Msg) {
+	seq := m.Header.Get("Fern-Seq")
+	if seq == "" || string(m.Data) != seq {
+		tr.fail("request on %s: header %q, payload %q", tr.nodes[i].Name(), seq, m.Data)
+	}
+	resp := nats.NewMsg(m.Reply)
+	resp.Header.Set("Fern-Seq", seq)
+	resp.Header.Set("Fern-Responder", strconv.Itoa(i))
+	resp.Data = m.Data
+	if err := m.RespondMsg(resp); err != nil {
+		tr.fail("respond on %s: %v", tr.nodes[i].Name(), err)
+	}
+}
+
+// requests sends k requests with headers from every server's client to
+// the responder on every server and checks each reply: the request and
+// its reply subject cross the route one way (HMSG with a reply), the
+// response the other way.
+func (tr *traffic) requests(k int) {
+	tr.t.Helper()
+	for p, nc := range tr.pubs {
+		for j := range tr.nodes {
+			for r := range k {
+				seq := fmt.Sprintf("%d-%d-%d", p, j, r)
+				req := nats.NewMsg(tr.subject("svc", j))
+				req.Header.Set("Fern-Seq", seq)
+				req.Data = []byte(seq)
+				resp, err := nc.RequestMsg(req, roundTimeout)
+				if err != nil {
+					tr.t.Fatalf("%s: request %s -> %s: %v", tr.tag, tr.nodes[p].Name(), tr.nodes[j].Name(), err)
+				}
+				if resp.Header.Get("Fern-Seq") != seq || string(resp.Data) != seq ||
+					resp.Header.Get("Fern-Responder") != strconv.Itoa(j) {
+					tr.t.Fatalf("%s: request %s -> %s: reply header %v, payload %q, want seq %s from %d",
+						tr.tag, tr.nodes[p].Name(), tr.nodes[j].Name(), resp.Header, resp.Data, seq, j)
+				}
+			}
+		}
+	}
+	tr.checkErrs()
+}
+
 // pace waits d between two polls of a bounded polling loop; no outcome
 // depends on how long it waits.
 func pace(d time.Duration) { <-time.After(d) }
@@ -318,6 +379,10 @@ func (tr *traffic) publish(p int) {
 	nc := tr.pubs[p]
 	for s := range tr.msgs {
 		payload := []byte(fmt.Sprintf("%d:%d", p, s))
+		if s%bigEvery == 0 {
+			payload = append(payload, '|')
+			payload = append(payload, make([]byte, bigPayload)...)
+		}
 		for _, subj := range []string{tr.subject("pair", p), tr.subject("work"), tr.subject("far", p)} {
 			if err := nc.Publish(subj, payload); err != nil {
 				tr.t.Fatalf("publish on %s: %v", tr.nodes[p].Name(), err)

@@ -1,0 +1,82 @@
+package leaf
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"time"
+)
+
+// ErrBadURL is wrapped by ParseURL errors.
+var ErrBadURL = errors.New("leaf: bad remote URL")
+
+// DefaultPort is added to a remote URL without a port (official default).
+const DefaultPort = "7422"
+
+// URL is a parsed remote URL.
+type URL struct {
+	Scheme string // nats, nats-leaf, tls, ws, wss
+	Host   string // host:port
+	User   string
+	Pass   string
+	Path   string // WebSocket path
+}
+
+// String is the URL without credentials.
+func (u URL) String() string { return u.Scheme + "://" + u.Host + u.Path }
+
+// WebSocket reports whether the URL dials over WebSocket.
+func (u URL) WebSocket() bool { return u.Scheme == "ws" || u.Scheme == "wss" }
+
+// ParseURL reads a remote URL: nats://, nats-leaf://, tls://, ws://, wss://.
+func ParseURL(s string) (URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return URL{}, fmt.Errorf("%w %q: %v", ErrBadURL, s, err)
+	}
+	switch u.Scheme {
+	case "nats", "nats-leaf", "tls", "ws", "wss":
+	default:
+		return URL{}, fmt.Errorf("%w %q: scheme %q (want nats, nats-leaf, tls, ws or wss)", ErrBadURL, s, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return URL{}, fmt.Errorf("%w %q: no host", ErrBadURL, s)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), DefaultPort)
+	}
+	r := URL{Scheme: u.Scheme, Host: host, Path: u.Path}
+	if u.User != nil {
+		r.User = u.User.Username()
+		r.Pass, _ = u.User.Password()
+	}
+	return r, nil
+}
+
+// Dialer walks a remote's URLs: in order, moving to the next one after
+// each failure or lost connection, with the reconnect interval plus random
+// jitter in [0, interval) between attempts (as officially). Not safe for
+// concurrent use.
+type Dialer struct {
+	URLs     []URL
+	Interval time.Duration
+	next     int
+}
+
+// Next returns the URL to try now.
+func (d *Dialer) Next() URL {
+	u := d.URLs[d.next%len(d.URLs)]
+	d.next++
+	return u
+}
+
+// Delay is the wait before the next attempt.
+func (d *Dialer) Delay() time.Duration {
+	if d.Interval <= 0 {
+		return 0
+	}
+	return d.Interval + time.Duration(rand.Int64N(int64(d.Interval)))
+}

@@ -1,0 +1,411 @@
+package fern
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/fernmq/fern/leaf"
+	"github.com/fernmq/fern/protocol"
+	"github.com/fernmq/fern/route"
+)
+
+// Leaf connections (see package leaf for the protocol rules):
+//
+//	hub, leafnodes port: INFO ->, <- CONNECT: admit, register
+//	hub, client port:    INFO ->, <- CONNECT with server_id and no lang:
+//	                     the client connection becomes a leaf, admit, register
+//	leaf (solicit):      <- INFO, CONNECT ->: register
+//
+// Registration sends the connection its interest snapshot, our loop
+// detection subject and a PING. A hub admits a leaf only if its source
+// address passes the admission rules (allowed_leaf_cidrs), before any
+// interest or message is exchanged.
+
+const (
+	reasonLeafAdmission closeReason = "leaf refused by admission rules"
+	reasonLeafLoop      closeReason = "leaf loop detected"
+	reasonLeafCluster   closeReason = "leaf has the hub's cluster name"
+	reasonLeafClosed    closeReason = "leaf connection closed"
+
+	leafDialTimeout = time.Second
+	// leafLoopDelay is how long a leaf waits after its hub reported a loop
+	// (as officially).
+	leafLoopDelay = 30 * time.Second
+)
+
+// leafState is what a leaf connection has beyond a client's.
+type leafState struct {
+	// solicited: we dialled, so we are the leaf and the other end is our
+	// hub. Otherwise we are the hub.
+	solicited bool
+	url       leaf.URL
+
+	// interest counts what the other end must hear about (guarded by
+	// Server.mu).
+	interest *route.Interest
+
+	// Read goroutine only.
+	gotInfo       bool
+	gotConnect    bool
+	remoteID      string
+	remoteName    string
+	remoteCluster string
+
+	registered atomic.Bool
+	outcome    atomic.Value // closeReason, for the dial loop
+}
+
+func newLeafState(solicited bool) *leafState {
+	return &leafState{solicited: solicited, interest: route.NewInterest()}
+}
+
+// leafConfigured reports whether this server accepts or dials leafs.
+func (s *Server) leafListenConfigured() bool { return s.opts.LeafNode.Port != 0 }
+
+// startLeafLocked binds the leafnodes listener and starts dialling the
+// remotes. s.mu is held.
+func (s *Server) startLeafLocked() error {
+	l := &s.opts.LeafNode
+	if l.Port != 0 {
+		port := l.Port
+		if port == -1 {
+			port = 0
+		}
+		host := l.Host
+		if host == "" {
+			host = s.opts.Host
+		}
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("fern: leafnode listener on %s: %w", addr, err)
+		}
+		s.leafLn = ln
+		s.log.Info("listening for leaf node connections", "addr", ln.Addr().String())
+		s.accept.Add(1)
+		go s.leafAcceptLoop(ln)
+	}
+	for i, r := range l.Remotes {
+		urls := make([]leaf.URL, 0, len(r.URLs))
+		for _, raw := range r.URLs {
+			u, err := leaf.ParseURL(raw)
+			if err != nil {
+				return fmt.Errorf("fern: leafnodes.remotes[%d]: %w", i, err)
+			}
+			urls = append(urls, u)
+		}
+		if len(urls) == 0 {
+			return fmt.Errorf("fern: leafnodes.remotes[%d]: no url", i)
+		}
+		s.accept.Add(1)
+		go func() {
+			defer s.accept.Done()
+			s.solicitLeaf(&leaf.Dialer{URLs: urls, Interval: l.ReconnectInterval})
+		}()
+	}
+	return nil
+}
+
+func (s *Server) leafAcceptLoop(ln net.Listener) {
+	defer s.accept.Done()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-s.shutdown:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log.Error("leaf accept failed, leafnode listener stopped", "err", err)
+			return
+		}
+		s.createLeaf(nc, nil)
+	}
+}
+
+// solicitLeaf keeps this server connected to one remote (a hub): it dials
+// the remote's URLs in order, moving on after each failure, and redials
+// after a lost link, forever, with the reconnect interval plus jitter.
+func (s *Server) solicitLeaf(d *leaf.Dialer) {
+	for !s.isShuttingDown() {
+		u := d.Next()
+		s.log.Info("leaf: connecting to hub", "url", u.String())
+		dialer := net.Dialer{Timeout: leafDialTimeout}
+		nc, err := dialer.DialContext(s.ctx, "tcp", u.Host)
+		if err != nil {
+			s.log.Warn("leaf: connect to hub failed", "url", u.String(), "err", err)
+			if !s.sleep(d.Delay()) {
+				return
+			}
+			continue
+		}
+		c := s.createLeaf(nc, &u)
+		if c == nil {
+			return
+		}
+		<-c.closeCh
+		c.mu.Lock()
+		reason := c.reason
+		c.mu.Unlock()
+		if c.leaf.registered.Load() {
+			s.log.Warn("leaf: lost connection to hub", "url", u.String(), "reason", reason)
+		} else {
+			s.log.Warn("leaf: hub connection failed", "url", u.String(), "reason", reason)
+		}
+		delay := d.Delay()
+		if o, _ := c.leaf.outcome.Load().(closeReason); o == reasonLeafLoop {
+			delay = leafLoopDelay
+		}
+		if !s.sleep(delay) {
+			return
+		}
+	}
+}
+
+// createLeaf starts a leaf connection: u is the hub's URL when we dialled
+// (we are the leaf), nil when we accepted on the leafnodes port.
+func (s *Server) createLeaf(nc net.Conn, u *leaf.URL) *client {
+	c := &client{
+		srv:      s,
+		cid:      s.nextCID.Add(1),
+		nc:       nc,
+		opts:     &s.opts,
+		conn:     connectInfo{Headers: true},
+		flushSet: make(map[*client]struct{}),
+		subs:     make(map[string]*subscription),
+		flushCh:  make(chan struct{}, 1),
+		closeCh:  make(chan struct{}),
+		headers:  true,
+		leaf:     newLeafState(u != nil),
+	}
+	c.kindv.Store(uint32(kindLeaf))
+	c.connected = true
+	if u != nil {
+		c.leaf.url = *u
+	}
+	if tcp, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.ip = tcp.IP.String()
+	}
+	c.log = s.log.With("leaf", c.cid, "remote", nc.RemoteAddr().String())
+	c.parser = protocol.NewParser(protocol.Config{
+		MaxControlLine: 16 * s.opts.MaxControlLine,
+		MaxPayload:     s.opts.MaxPayload,
+		Accept:         protocol.LeafOps,
+	})
+	c.lastIn.Store(time.Now().UnixNano())
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return nil
+	}
+	s.leafConns[c.cid] = c
+	s.conns.Add(1)
+	s.mu.Unlock()
+
+	if u == nil {
+		if ok, why := s.admitLeaf(nc.RemoteAddr()); !ok {
+			c.refuseLeaf(why)
+		} else {
+			c.out = protocol.AppendInfo(c.out, s.leafInfoJSON(c, false))
+			c.mu.Lock()
+			c.authTimer = time.AfterFunc(s.opts.Authorization.Timeout, c.authTimeout)
+			c.mu.Unlock()
+		}
+	}
+	c.mu.Lock()
+	c.pingTimer = time.AfterFunc(min(routeFirstPing, s.opts.FirstPingDelay), c.pingTimerFired)
+	c.mu.Unlock()
+	c.signalFlush()
+	go c.readLoop()
+	go c.writeLoop()
+	return c
+}
+
+// refuseLeaf answers a leaf that the admission rules refuse.
+func (c *client) refuseLeaf(why string) {
+	c.log.Warn("leaf connection refused", "addr", c.ip, "rule", why)
+	c.mu.Lock()
+	c.out = protocol.AppendErr(c.out, "Authorization Violation")
+	c.mu.Unlock()
+	c.closeAfterFlush(reasonLeafAdmission)
+}
+
+// admitLeaf applies the leaf admission rules to a source address. It
+// returns the rule that decided, for the log.
+func (s *Server) admitLeaf(addr net.Addr) (bool, string) {
+	ip, ok := addrOf(addr)
+	if !ok {
+		return false, "source address unknown"
+	}
+	if a := s.opts.LeafAdmission; a != nil {
+		if a.Allow(ip) {
+			return true, "admission hook"
+		}
+		return false, fmt.Sprintf("admission hook refused %s", ip)
+	}
+	if s.leafCIDRs.Len() == 0 {
+		return true, "no allowed_leaf_cidrs: every address is admitted"
+	}
+	if rule, ok := s.leafCIDRs.Match(ip); ok {
+		return true, "allowed_leaf_cidrs " + rule.String()
+	}
+	return false, fmt.Sprintf("%s is outside allowed_leaf_cidrs %s", ip, s.leafCIDRs.String())
+}
+
+// addrOf extracts the IP of a connection's remote address.
+func addrOf(a net.Addr) (netip.Addr, bool) {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		ip, ok := netip.AddrFromSlice(tcp.IP)
+		return ip.Unmap(), ok
+	}
+	return netip.Addr{}, false
+}
+
+// leafInfoJSON is the hub's INFO on a leaf connection (connectInfo: the
+// second INFO, sent after CONNECT).
+func (s *Server) leafInfoJSON(c *client, connectInfo bool) []byte {
+	s.mu.Lock()
+	info := leaf.Info{
+		ID:            s.id,
+		Name:          s.opts.ServerName,
+		Version:       Version,
+		Proto:         leaf.ProtoVersion,
+		Go:            goVersion(),
+		Host:          s.opts.LeafNode.Host,
+		Headers:       true,
+		MaxPayload:    s.opts.MaxPayload,
+		ClientID:      c.cid,
+		Cluster:       s.clusterName,
+		InfoOnConnect: true,
+		ConnectInfo:   connectInfo,
+	}
+	if s.leafLn != nil {
+		addr := s.leafLn.Addr().(*net.TCPAddr)
+		info.Port = addr.Port
+		info.LeafNodeURLs = []string{addr.String()}
+	}
+	s.mu.Unlock()
+	if connectInfo {
+		info.RemoteAccount = globalAccount
+	}
+	b, _ := json.Marshal(&info)
+	return b
+}
+
+// becomeLeaf turns a connection on the client port into a leaf after a
+// CONNECT that came from a leaf node (server_id set, no lang): the seed's
+// leafs dial the core's client port.
+func (c *client) becomeLeaf(arg []byte) error {
+	s := c.srv
+	c.mu.Lock()
+	nsubs := len(c.subs)
+	c.mu.Unlock()
+	if nsubs > 0 {
+		// It subscribed as a client first: not a leaf.
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	s.mu.Lock()
+	delete(s.clients, c.cid)
+	s.leafConns[c.cid] = c
+	s.mu.Unlock()
+	c.leaf = newLeafState(false)
+	c.kindv.Store(uint32(kindLeaf))
+	c.log = s.log.With("leaf", c.cid, "remote", c.nc.RemoteAddr().String())
+	c.parser.SetAccept(protocol.LeafOps)
+	c.parser.SetMaxControlLine(16 * s.opts.MaxControlLine)
+	if ok, why := s.admitLeaf(c.nc.RemoteAddr()); !ok {
+		c.refuseLeaf(why)
+		return errStop
+	}
+	return c.processLeafConnect(arg)
+}
+
+// isLeafConnect tells a leaf's CONNECT from a client's.
+func isLeafConnect(arg []byte) bool {
+	var probe struct {
+		ID   string `json:"server_id"`
+		Lang string `json:"lang"`
+	}
+	return json.Unmarshal(arg, &probe) == nil && probe.ID != "" && probe.Lang == ""
+}
+
+// loopSubject is this server's loop-detection subject.
+func (s *Server) loopSubject() string { return leaf.LoopSubjectPrefix + s.id }
+
+// registerLeaf adds a leaf connection and sends it our interest.
+func (s *Server) registerLeaf(c *client) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.leafs[c.cid] = c
+	c.leaf.registered.Store(true)
+	// Snapshot under s.mu: deltas (also under s.mu) follow it in order.
+	s.subs.All(func(_, _ string, sub *subscription) bool {
+		if c.leafWants(sub) {
+			countInterest(c.leaf.interest, sub, true)
+		}
+		return true
+	})
+	c.mu.Lock()
+	c.leaf.interest.Each(func(subj, queue string, weight int32) {
+		c.out = appendInterest(c.out, kindLeaf, subj, queue, true, weight)
+	})
+	c.out = appendInterest(c.out, kindLeaf, s.loopSubject(), "", true, 0)
+	c.out = protocol.AppendPing(c.out)
+	c.mu.Unlock()
+	s.mu.Unlock()
+	c.signalFlush()
+	if c.leaf.solicited {
+		c.log.Info("leaf: connected to hub", "url", c.leaf.url.String(), "hub", c.leaf.remoteName)
+	} else {
+		c.log.Info("leaf node connected", "leaf", c.leaf.remoteName, "cluster", c.leaf.remoteCluster)
+	}
+	return true
+}
+
+// dropLeaf takes a closing leaf out of the interest graph at once.
+func (s *Server) dropLeaf(c *client) {
+	s.mu.Lock()
+	delete(s.leafs, c.cid)
+	s.mu.Unlock()
+}
+
+// unregisterLeaf runs when a leaf connection has fully ended.
+func (s *Server) unregisterLeaf(c *client) {
+	s.mu.Lock()
+	delete(s.leafConns, c.cid)
+	s.mu.Unlock()
+}
+
+// NumLeafs is the number of registered leaf connections (as hub and as
+// leaf).
+func (s *Server) NumLeafs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.leafs)
+}
+
+// LeafAddr is the bound leafnodes listener address, or nil.
+func (s *Server) LeafAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.leafLn == nil {
+		return nil
+	}
+	return s.leafLn.Addr()
+}
