@@ -1,15 +1,16 @@
 package fern
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/fernmq/fern/auth"
 	"github.com/fernmq/fern/leaf"
 	"github.com/fernmq/fern/protocol"
 	"github.com/fernmq/fern/route"
@@ -91,8 +92,17 @@ func (s *Server) startLeafLocked() error {
 		s.accept.Add(1)
 		go s.leafAcceptLoop(ln)
 	}
+	// The seed lists one remote per core server and means them as
+	// alternatives ("if one fails, it tries the next"). Fern has one
+	// account, so every remote leads to the same interest graph: they form
+	// one failover list and the leaf keeps a single link. (The official
+	// server opens a link per remote; to one cluster that is a loop, which
+	// it then detects and refuses.)
+	var urls []leaf.URL
 	for i, r := range l.Remotes {
-		urls := make([]leaf.URL, 0, len(r.URLs))
+		if len(r.URLs) == 0 {
+			return fmt.Errorf("fern: leafnodes.remotes[%d]: no url", i)
+		}
 		for _, raw := range r.URLs {
 			u, err := leaf.ParseURL(raw)
 			if err != nil {
@@ -100,9 +110,8 @@ func (s *Server) startLeafLocked() error {
 			}
 			urls = append(urls, u)
 		}
-		if len(urls) == 0 {
-			return fmt.Errorf("fern: leafnodes.remotes[%d]: no url", i)
-		}
+	}
+	if len(urls) > 0 {
 		s.accept.Add(1)
 		go func() {
 			defer s.accept.Done()
@@ -140,8 +149,7 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 	for !s.isShuttingDown() {
 		u := d.Next()
 		s.log.Info("leaf: connecting to hub", "url", u.String())
-		dialer := net.Dialer{Timeout: leafDialTimeout}
-		nc, err := dialer.DialContext(s.ctx, "tcp", u.Host)
+		nc, err := s.dialLeaf(u.Host)
 		if err != nil {
 			s.log.Warn("leaf: connect to hub failed", "url", u.String(), "err", err)
 			if !s.sleep(d.Delay()) {
@@ -170,6 +178,30 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 			return
 		}
 	}
+}
+
+// dialLeaf opens a connection to a hub.
+func (s *Server) dialLeaf(addr string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, leafDialTimeout)
+	defer cancel()
+	if dial := s.opts.LeafNode.Dial; dial != nil {
+		return dial(ctx, "tcp", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// ConnectedHubs names the hubs this server is connected to as a leaf.
+func (s *Server) ConnectedHubs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var hubs []string
+	for _, c := range s.leafs {
+		if c.leaf.solicited {
+			hubs = append(hubs, c.leaf.remoteName)
+		}
+	}
+	return hubs
 }
 
 // createLeaf starts a leaf connection: u is the hub's URL when we dialled
@@ -243,34 +275,23 @@ func (c *client) refuseLeaf(why string) {
 }
 
 // admitLeaf applies the leaf admission rules to a source address. It
-// returns the rule that decided, for the log.
+// returns the rule that decided, for the log. An address that cannot be
+// read is the zero address: admitted only when there are no rules.
 func (s *Server) admitLeaf(addr net.Addr) (bool, string) {
-	ip, ok := addrOf(addr)
-	if !ok {
-		return false, "source address unknown"
-	}
+	ip, _ := auth.AddrFromNet(addr)
 	if a := s.opts.LeafAdmission; a != nil {
 		if a.Allow(ip) {
 			return true, "admission hook"
 		}
 		return false, fmt.Sprintf("admission hook refused %s", ip)
 	}
-	if s.leafCIDRs.Len() == 0 {
-		return true, "no allowed_leaf_cidrs: every address is admitted"
-	}
 	if rule, ok := s.leafCIDRs.Match(ip); ok {
 		return true, "allowed_leaf_cidrs " + rule.String()
 	}
-	return false, fmt.Sprintf("%s is outside allowed_leaf_cidrs %s", ip, s.leafCIDRs.String())
-}
-
-// addrOf extracts the IP of a connection's remote address.
-func addrOf(a net.Addr) (netip.Addr, bool) {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		ip, ok := netip.AddrFromSlice(tcp.IP)
-		return ip.Unmap(), ok
+	if s.leafCIDRs.Allow(ip) {
+		return true, "no allowed_leaf_cidrs: every address is admitted"
 	}
-	return netip.Addr{}, false
+	return false, fmt.Sprintf("%s is outside allowed_leaf_cidrs %s", ip, s.leafCIDRs.String())
 }
 
 // leafInfoJSON is the hub's INFO on a leaf connection (connectInfo: the

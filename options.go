@@ -1,7 +1,9 @@
 package fern
 
 import (
+	"context"
 	"fmt"
+	"net"
 
 	"github.com/fernmq/fern/auth"
 	"log/slog"
@@ -141,6 +143,10 @@ type LeafNodeOptions struct {
 	ReconnectInterval time.Duration
 	// AllowedLeafCIDRs is leafnodes { authorization { allowed_leaf_cidrs } }.
 	AllowedLeafCIDRs []netip.Prefix
+	// Dial, if set, opens the connections to remotes (an embedder's hook:
+	// a custom transport, or a fixed source address). Default: a TCP dial
+	// with a 1 s timeout.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Set reports whether the leaf block asks for a listener or remotes.

@@ -188,6 +188,10 @@ func (s *Server) NumClients() int {
 	return len(s.clients)
 }
 
+// HasInterest reports whether anyone (a local client, a route or a leaf)
+// has a subscription matching the literal subject.
+func (s *Server) HasInterest(subject string) bool { return s.subs.HasInterest([]byte(subject)) }
+
 // NumSubscriptions is the number of subscriptions in the interest table.
 func (s *Server) NumSubscriptions() int { return s.subs.Count() }
 

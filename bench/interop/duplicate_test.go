@@ -77,31 +77,34 @@ func TestDuplicateRouteKeepsFirst(t *testing.T) {
 			// Wait for the route, and for y to give up any extra connection
 			// (the official server's pinned-account attempt).
 			waitUntil(t, "one route connection, y to x", func() bool {
-				_, live := toX.state()
+				_, _, live := toX.state()
 				return harness.MeshErr(nodes) == nil && len(live) == 1
 			})
-			firstAccepted, first := toX.state()
+			firstAccepted, _, first := toX.state()
+			keptFirst := func(when string) {
+				t.Helper()
+				accepted, _, live := toX.state()
+				if !slices.Equal(live, first) || accepted != firstAccepted {
+					t.Fatalf("%s: first route connection toX#%v replaced: through toX now %v (accepted %d, was %d)",
+						when, first, live, accepted, firstAccepted)
+				}
+			}
 
 			toY.open()
-			waitUntil(t, "the late connection to be resolved", func() bool {
-				_, live := toX.state()
-				accepted, lateLive := toY.state()
-				return accepted >= 1 && (len(lateLive) == 0 || !slices.Equal(live, first))
+			waitUntil(t, "the late connection to be dropped, or the first one", func() bool {
+				accepted, ended, _ := toY.state()
+				_, _, live := toX.state()
+				return (accepted >= 1 && ended == accepted) || !slices.Equal(live, first)
 			})
 			if err := harness.WaitMesh(nodes, meshTimeout); err != nil {
 				t.Fatal(err)
 			}
-			keptFirst := func(when string) {
-				t.Helper()
-				accepted, live := toX.state()
-				lateAccepted, lateLive := toY.state()
-				if !slices.Equal(live, first) || accepted != firstAccepted || len(lateLive) != 0 {
-					t.Fatalf("%s: first route connection toX#%v replaced: through toX now %v (accepted %d, was %d), "+
-						"through toY %v (accepted %d)", when, first, live, accepted, firstAccepted, lateLive, lateAccepted)
-				}
-			}
 			keptFirst("after the late dial")
 			runTraffic(t, nodes, "dup", trafficMsgs)
+			waitUntil(t, "every late connection to be dropped", func() bool {
+				accepted, ended, _ := toY.state()
+				return ended == accepted
+			})
 			keptFirst("after traffic")
 		})
 	}

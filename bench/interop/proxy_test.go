@@ -27,6 +27,7 @@ type proxy struct {
 
 	mu    sync.Mutex
 	conns int
+	ended int          // accepted connections that are over
 	live  map[int]bool // relayed connections not yet ended
 	wire  []wireLog    // in arrival order
 	socks []net.Conn
@@ -79,6 +80,11 @@ func (p *proxy) acceptLoop() {
 
 func (p *proxy) relay(id int, c net.Conn) {
 	defer p.wg.Done()
+	defer func() {
+		p.mu.Lock()
+		p.ended++
+		p.mu.Unlock()
+	}()
 	defer c.Close()
 	select {
 	case <-p.gate:
@@ -128,12 +134,12 @@ func (p *proxy) pipe(id int, dir string, dst, src net.Conn, done chan<- struct{}
 	done <- struct{}{}
 }
 
-// state is how many connections the proxy accepted, and the ids of those
-// being relayed now, in order.
-func (p *proxy) state() (accepted int, live []int) {
+// state is how many connections the proxy accepted, how many of those are
+// over, and the ids of those being relayed now, in order.
+func (p *proxy) state() (accepted, ended int, live []int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.conns, slices.Sorted(maps.Keys(p.live))
+	return p.conns, p.ended, slices.Sorted(maps.Keys(p.live))
 }
 
 // transcript renders what the proxies recorded in time order, one
