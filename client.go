@@ -139,27 +139,13 @@ type client struct {
 // createClient registers a new connection, sends INFO and starts its
 // goroutines.
 func (s *Server) createClient(nc net.Conn) {
-	c := &client{
-		srv:      s,
-		cid:      s.nextCID.Add(1),
-		nc:       nc,
-		opts:     &s.opts,
-		conn:     defaultConnectInfo(),
-		flushSet: make(map[*client]struct{}),
-		subs:     make(map[string]*subscription),
-		flushCh:  make(chan struct{}, 1),
-		closeCh:  make(chan struct{}),
-	}
-	if tcp, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		c.ip = tcp.IP.String()
-	}
-	c.log = s.log.With("cid", c.cid, "remote", nc.RemoteAddr().String())
-	c.parser = protocol.NewParser(protocol.Config{
+	c := s.newConn(nc, kindClient, protocol.Config{
 		MaxControlLine: s.opts.MaxControlLine,
 		MaxPayload:     s.opts.MaxPayload,
 		Accept:         protocol.ClientOps,
 	})
-	c.lastIn.Store(time.Now().UnixNano())
+	c.conn = defaultConnectInfo()
+	c.log = s.log.With("cid", c.cid, "remote", nc.RemoteAddr().String())
 
 	c.out = protocol.AppendInfo(c.out, appendInfoJSON(s.clientInfo(c, false)))
 	ok, full := s.register(c)
@@ -178,11 +164,47 @@ func (s *Server) createClient(nc net.Conn) {
 	if s.authRequired() {
 		c.authTimer = time.AfterFunc(s.opts.Authorization.Timeout, c.authTimeout)
 	}
-	c.pingTimer = time.AfterFunc(s.opts.FirstPingDelay, c.pingTimerFired)
+	c.mu.Unlock()
+	c.start(s.opts.FirstPingDelay)
+}
+
+// start arms the first PING and starts the connection's two goroutines;
+// what is already queued (INFO, CONNECT) is written at once.
+func (c *client) start(firstPing time.Duration) {
+	c.mu.Lock()
+	c.pingTimer = time.AfterFunc(firstPing, c.pingTimerFired)
 	c.mu.Unlock()
 	c.signalFlush()
 	go c.readLoop()
 	go c.writeLoop()
+}
+
+// newConn builds the state every kind of connection shares: buffers,
+// channels, the parser with the kind's op set and limits.
+func (s *Server) newConn(nc net.Conn, kind connKind, pc protocol.Config) *client {
+	c := &client{
+		srv:      s,
+		cid:      s.nextCID.Add(1),
+		nc:       nc,
+		opts:     &s.opts,
+		flushSet: make(map[*client]struct{}),
+		subs:     make(map[string]*subscription),
+		flushCh:  make(chan struct{}, 1),
+		closeCh:  make(chan struct{}),
+		parser:   protocol.NewParser(pc),
+	}
+	c.kindv.Store(uint32(kind))
+	if tcp, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.ip = tcp.IP.String()
+	}
+	c.lastIn.Store(time.Now().UnixNano())
+	if kind != kindClient {
+		// Servers always speak headers; there is no CONNECT step to wait for.
+		c.conn = connectInfo{Headers: true}
+		c.headers = true
+		c.connected = true
+	}
+	return c
 }
 
 // clientInfo builds the INFO a client gets.

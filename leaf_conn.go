@@ -3,7 +3,6 @@ package fern
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -90,7 +89,7 @@ func (s *Server) startLeafLocked() error {
 		s.leafLn = ln
 		s.log.Info("listening for leaf node connections", "addr", ln.Addr().String())
 		s.accept.Add(1)
-		go s.leafAcceptLoop(ln)
+		go s.acceptLoop(ln, "leafnode", func(nc net.Conn) { s.createLeaf(nc, nil) })
 	}
 	// The seed lists one remote per core server and means them as
 	// alternatives ("if one fails, it tries the next"). Fern has one
@@ -119,27 +118,6 @@ func (s *Server) startLeafLocked() error {
 		}()
 	}
 	return nil
-}
-
-func (s *Server) leafAcceptLoop(ln net.Listener) {
-	defer s.accept.Done()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			select {
-			case <-s.shutdown:
-				return
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			s.log.Error("leaf accept failed, leafnode listener stopped", "err", err)
-			return
-		}
-		s.createLeaf(nc, nil)
-	}
 }
 
 // solicitLeaf keeps this server connected to one remote (a hub): it dials
@@ -207,34 +185,16 @@ func (s *Server) ConnectedHubs() []string {
 // createLeaf starts a leaf connection: u is the hub's URL when we dialled
 // (we are the leaf), nil when we accepted on the leafnodes port.
 func (s *Server) createLeaf(nc net.Conn, u *leaf.URL) *client {
-	c := &client{
-		srv:      s,
-		cid:      s.nextCID.Add(1),
-		nc:       nc,
-		opts:     &s.opts,
-		conn:     connectInfo{Headers: true},
-		flushSet: make(map[*client]struct{}),
-		subs:     make(map[string]*subscription),
-		flushCh:  make(chan struct{}, 1),
-		closeCh:  make(chan struct{}),
-		headers:  true,
-		leaf:     newLeafState(u != nil),
-	}
-	c.kindv.Store(uint32(kindLeaf))
-	c.connected = true
-	if u != nil {
-		c.leaf.url = *u
-	}
-	if tcp, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		c.ip = tcp.IP.String()
-	}
-	c.log = s.log.With("leaf", c.cid, "remote", nc.RemoteAddr().String())
-	c.parser = protocol.NewParser(protocol.Config{
+	c := s.newConn(nc, kindLeaf, protocol.Config{
 		MaxControlLine: 16 * s.opts.MaxControlLine,
 		MaxPayload:     s.opts.MaxPayload,
 		Accept:         protocol.LeafOps,
 	})
-	c.lastIn.Store(time.Now().UnixNano())
+	c.leaf = newLeafState(u != nil)
+	if u != nil {
+		c.leaf.url = *u
+	}
+	c.log = s.log.With("leaf", c.cid, "remote", nc.RemoteAddr().String())
 
 	s.mu.Lock()
 	if s.closed {
@@ -256,12 +216,7 @@ func (s *Server) createLeaf(nc net.Conn, u *leaf.URL) *client {
 			c.mu.Unlock()
 		}
 	}
-	c.mu.Lock()
-	c.pingTimer = time.AfterFunc(min(routeFirstPing, s.opts.FirstPingDelay), c.pingTimerFired)
-	c.mu.Unlock()
-	c.signalFlush()
-	go c.readLoop()
-	go c.writeLoop()
+	c.start(min(routeFirstPing, s.opts.FirstPingDelay))
 	return c
 }
 

@@ -160,44 +160,8 @@ func (c *client) processLeafSub(f *protocol.Frame) error {
 		c.closeAfterFlush(reasonLeafLoop)
 		return errStop
 	}
-	key := routeSubKey(f.Subject, f.Queue)
-	c.mu.Lock()
-	sub := c.subs[string(key)]
-	c.mu.Unlock()
-	if sub != nil {
-		c.srv.updateWeight(sub, int32(max(f.Weight, 1)))
-		return nil
-	}
-	sub = &subscription{client: c, subject: string(f.Subject), queue: string(f.Queue), sid: key}
-	sub.weight.Store(int32(max(f.Weight, 1)))
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return errStop
-	}
-	c.subs[string(key)] = sub
-	c.mu.Unlock()
-	if err := c.srv.addSub(sub); err != nil {
-		c.mu.Lock()
-		delete(c.subs, string(key))
-		c.mu.Unlock()
-		c.log.Debug("ignoring LS+ with an invalid subject", "subject", string(f.Subject))
-	}
-	return nil
+	return c.processRemoteSub(f)
 }
 
 // processLeafUnsub handles LS- subject [queue].
-func (c *client) processLeafUnsub(f *protocol.Frame) error {
-	key := routeSubKey(f.Subject, f.Queue)
-	c.mu.Lock()
-	sub := c.subs[string(key)]
-	delete(c.subs, string(key))
-	c.mu.Unlock()
-	if sub != nil {
-		c.srv.removeSub(sub)
-	}
-	return nil
-}
-
-// updateWeight records a new queue weight reported by a route or leaf.
-func (s *Server) updateWeight(sub *subscription, w int32) { sub.weight.Store(w) }
+func (c *client) processLeafUnsub(f *protocol.Frame) error { return c.processRemoteUnsub(f) }

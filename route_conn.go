@@ -2,7 +2,6 @@ package fern
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -77,7 +76,7 @@ func (s *Server) startClusterLocked() error {
 		s.routeLn = ln
 		s.log.Info("listening for route connections", "addr", ln.Addr().String(), "cluster", s.clusterName)
 		s.accept.Add(1)
-		go s.routeAcceptLoop(ln)
+		go s.acceptLoop(ln, "route", func(nc net.Conn) { s.createRoute(nc, nil, false) })
 	}
 	for _, raw := range c.Routes {
 		u, err := route.ParseURL(raw)
@@ -91,27 +90,6 @@ func (s *Server) startClusterLocked() error {
 		}()
 	}
 	return nil
-}
-
-func (s *Server) routeAcceptLoop(ln net.Listener) {
-	defer s.accept.Done()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			select {
-			case <-s.shutdown:
-				return
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			s.log.Error("route accept failed, route listener stopped", "err", err)
-			return
-		}
-		s.createRoute(nc, nil, false)
-	}
 }
 
 // solicitRoute dials u until a route to it is registered, and again each
@@ -214,31 +192,16 @@ func (s *Server) isShuttingDown() bool {
 // createRoute starts a route connection; u is the dialled URL for a
 // solicited route, nil for an accepted one.
 func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
-	c := &client{
-		srv:      s,
-		cid:      s.nextCID.Add(1),
-		nc:       nc,
-		opts:     &s.opts,
-		conn:     connectInfo{Headers: true, Echo: false},
-		flushSet: make(map[*client]struct{}),
-		subs:     make(map[string]*subscription),
-		flushCh:  make(chan struct{}, 1),
-		closeCh:  make(chan struct{}),
-		headers:  true,
-		route:    &routeState{solicited: u != nil, explicit: explicit},
-	}
-	c.kindv.Store(uint32(kindRoute))
-	c.connected = true
+	c := s.newConn(nc, kindRoute, protocol.Config{
+		MaxControlLine: 16 * s.opts.MaxControlLine, // as officially for servers
+		MaxPayload:     -1,                         // routes carry whatever a client could
+		Accept:         protocol.RouteOps,
+	})
+	c.route = &routeState{solicited: u != nil, explicit: explicit}
 	if u != nil {
 		c.route.url = *u
 	}
 	c.log = s.log.With("route", c.cid, "remote", nc.RemoteAddr().String())
-	c.parser = protocol.NewParser(protocol.Config{
-		MaxControlLine: 16 * s.opts.MaxControlLine,
-		MaxPayload:     -1,
-		Accept:         protocol.RouteOps,
-	})
-	c.lastIn.Store(time.Now().UnixNano())
 
 	s.mu.Lock()
 	if s.closed {
@@ -262,12 +225,7 @@ func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
 	s.mu.Unlock()
 
 	c.log.Debug("route connection", "solicited", u != nil)
-	c.mu.Lock()
-	c.pingTimer = time.AfterFunc(min(routeFirstPing, s.opts.FirstPingDelay), c.pingTimerFired)
-	c.mu.Unlock()
-	c.signalFlush()
-	go c.readLoop()
-	go c.writeLoop()
+	c.start(min(routeFirstPing, s.opts.FirstPingDelay))
 	return c
 }
 

@@ -302,64 +302,22 @@ func (s *Server) unregisterRoute(c *client) {
 
 // processRouteSub handles RS+ [account] subject [queue weight].
 func (c *client) processRouteSub(f *protocol.Frame) error {
-	if !c.route.registered.Load() {
-		return nil
-	}
-	if len(f.Account) > 0 && string(f.Account) != globalAccount {
+	if !c.route.registered.Load() || !knownAccount(f.Account) {
 		return nil // other accounts ($SYS, ...) do not exist here
 	}
-	key := routeSubKey(f.Subject, f.Queue)
-	c.mu.Lock()
-	sub := c.subs[string(key)]
-	c.mu.Unlock()
-	if sub != nil {
-		sub.weight.Store(int32(max(f.Weight, 1)))
-		return nil
-	}
-	sub = &subscription{client: c, subject: string(f.Subject), queue: string(f.Queue), sid: key}
-	sub.weight.Store(int32(max(f.Weight, 1)))
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return errStop
-	}
-	c.subs[string(key)] = sub
-	c.mu.Unlock()
-	if err := c.srv.addSub(sub); err != nil {
-		c.mu.Lock()
-		delete(c.subs, string(key))
-		c.mu.Unlock()
-		c.log.Debug("ignoring RS+ with an invalid subject", "subject", string(f.Subject))
-	}
-	return nil
+	return c.processRemoteSub(f)
 }
 
 // processRouteUnsub handles RS- [account] subject [queue].
 func (c *client) processRouteUnsub(f *protocol.Frame) error {
-	if len(f.Account) > 0 && string(f.Account) != globalAccount {
+	if !knownAccount(f.Account) {
 		return nil
 	}
-	key := routeSubKey(f.Subject, f.Queue)
-	c.mu.Lock()
-	sub := c.subs[string(key)]
-	delete(c.subs, string(key))
-	c.mu.Unlock()
-	if sub != nil {
-		c.srv.removeSub(sub)
-	}
-	return nil
+	return c.processRemoteUnsub(f)
 }
 
-// routeSubKey names a route's subscription: subject, and queue if any.
-func routeSubKey(subj, queue []byte) []byte {
-	k := make([]byte, 0, len(subj)+1+len(queue))
-	k = append(k, subj...)
-	if len(queue) > 0 {
-		k = append(k, ' ')
-		k = append(k, queue...)
-	}
-	return k
-}
+// knownAccount reports whether a route op's account is ours ($G).
+func knownAccount(acc []byte) bool { return len(acc) == 0 || string(acc) == globalAccount }
 
 // clientConnectURLs is connect_urls for clients: this server's client
 // URLs and those of every route peer.

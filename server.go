@@ -146,7 +146,7 @@ func (s *Server) Start() error {
 	s.started = true
 	s.log.Info("listening for client connections", "addr", ln.Addr().String(), "version", Version)
 	s.accept.Add(1)
-	go s.acceptLoop(ln)
+	go s.acceptLoop(ln, "client", s.createClient)
 	close(s.ready)
 	return nil
 }
@@ -260,8 +260,9 @@ func (s *Server) closeListenersLocked() {
 	}
 }
 
-// acceptLoop accepts client connections until the listener closes.
-func (s *Server) acceptLoop(ln net.Listener) {
+// acceptLoop accepts connections on ln and hands each to create, until
+// the listener closes. what names the listener in logs.
+func (s *Server) acceptLoop(ln net.Listener, what string, create func(net.Conn)) {
 	defer s.accept.Done()
 	for {
 		nc, err := ln.Accept()
@@ -275,10 +276,10 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			s.log.Error("accept failed, client listener stopped", "err", err)
+			s.log.Error("accept failed, listener stopped", "listener", what, "err", err)
 			return
 		}
-		s.createClient(nc)
+		create(nc)
 	}
 }
 
