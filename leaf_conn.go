@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -65,26 +64,14 @@ func newLeafState(solicited bool) *leafState {
 	return &leafState{solicited: solicited, interest: route.NewInterest()}
 }
 
-// leafConfigured reports whether this server accepts or dials leafs.
-func (s *Server) leafListenConfigured() bool { return s.opts.LeafNode.Port != 0 }
-
 // startLeafLocked binds the leafnodes listener and starts dialling the
 // remotes. s.mu is held.
 func (s *Server) startLeafLocked() error {
 	l := &s.opts.LeafNode
 	if l.Port != 0 {
-		port := l.Port
-		if port == -1 {
-			port = 0
-		}
-		host := l.Host
-		if host == "" {
-			host = s.opts.Host
-		}
-		addr := net.JoinHostPort(host, strconv.Itoa(port))
-		ln, err := net.Listen("tcp", addr)
+		ln, err := s.listen(l.Host, l.Port, "leafnode")
 		if err != nil {
-			return fmt.Errorf("fern: leafnode listener on %s: %w", addr, err)
+			return err
 		}
 		s.leafLn = ln
 		s.log.Info("listening for leaf node connections", "addr", ln.Addr().String())

@@ -55,23 +55,31 @@ type routeState struct {
 // routeConfigured reports whether this server runs a cluster.
 func (s *Server) routeConfigured() bool { return s.opts.Cluster.Set() }
 
+// listen binds a listener for what ("client", "route", "leafnode"): an
+// empty host is the client host, port -1 an ephemeral port.
+func (s *Server) listen(host string, port int, what string) (net.Listener, error) {
+	if port == -1 {
+		port = 0
+	}
+	if host == "" {
+		host = s.opts.Host
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("fern: %s listener on %s: %w", what, addr, err)
+	}
+	return ln, nil
+}
+
 // startCluster binds the route listener and starts dialling the
 // configured routes. s.mu is held.
 func (s *Server) startClusterLocked() error {
 	c := &s.opts.Cluster
 	if c.Port != 0 {
-		port := c.Port
-		if port == -1 {
-			port = 0
-		}
-		host := c.Host
-		if host == "" {
-			host = s.opts.Host
-		}
-		addr := net.JoinHostPort(host, strconv.Itoa(port))
-		ln, err := net.Listen("tcp", addr)
+		ln, err := s.listen(c.Host, c.Port, "route")
 		if err != nil {
-			return fmt.Errorf("fern: route listener on %s: %w", addr, err)
+			return err
 		}
 		s.routeLn = ln
 		s.log.Info("listening for route connections", "addr", ln.Addr().String(), "cluster", s.clusterName)

@@ -3,7 +3,6 @@ package fern
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -121,14 +120,9 @@ func (s *Server) Start() error {
 	if s.started {
 		return ErrAlreadyStarted
 	}
-	port := s.opts.Port
-	if port == -1 {
-		port = 0
-	}
-	addr := net.JoinHostPort(s.opts.Host, strconv.Itoa(port))
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.listen(s.opts.Host, s.opts.Port, "client")
 	if err != nil {
-		return fmt.Errorf("fern: client listener on %s: %w", addr, err)
+		return err
 	}
 	s.ln = ln
 	if s.routeConfigured() {
