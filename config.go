@@ -104,7 +104,7 @@ const (
 		"write_timeout lame_duck_duration lame_duck_grace_period no_auth_user system_account system " +
 		"no_system_account accounts mappings maps http http_port monitor_port https https_port " +
 		"http_base_path logfile log_file logfile_size_limit log_size_limit pidfile pid_file tls " +
-		"allow_non_tls default_js_domain operator operators resolver resolver_preload websocket ws " +
+		"allow_non_tls default_js_domain operator operators resolver resolver_preload " +
 		"mqtt gateway trace_verbose syslog remote_syslog ports_file_dir prof_port max_traced_msg_len " +
 		"connect_error_reports reconnect_error_reports no_header_support disable_sublist_cache " +
 		"no_sublist_cache max_closed_clients proxy_protocol"
@@ -188,6 +188,8 @@ func (d *configDecoder) top(entries []conf.Entry) {
 			d.authorization(k, v)
 		case "cluster":
 			d.cluster(k, v)
+		case "websocket", "ws":
+			d.websocket(k, v)
 		case "leafnodes", "leaf":
 			d.leafnodes(k, v)
 		default:
@@ -242,6 +244,28 @@ func (d *configDecoder) cluster(path string, n *conf.Node) {
 			d.clusterAuth(k, v)
 		default:
 			d.unknown(path, e, unsupportedCluster)
+		}
+	}
+}
+
+// websocket reads websocket { listen, host, port, no_tls }.
+func (d *configDecoder) websocket(path string, n *conf.Node) {
+	w := &d.opts.Websocket
+	for _, e := range d.entries(path, n) {
+		k, v := path+"."+e.Key, e.Value
+		switch strings.ToLower(e.Key) {
+		case "listen":
+			d.listen(k, v, &w.Host, &w.Port)
+		case "host", "net":
+			d.str(k, v, &w.Host)
+		case "port":
+			d.port(k, v, &w.Port)
+		case "no_tls":
+			d.boolean(k, v, &w.NoTLS)
+		default:
+			d.unknown(path, e, "advertise tls compression compress same_origin allowed_origins "+
+				"handshake_timeout authorization authentication no_auth_user jwt_cookie user_cookie "+
+				"pass_cookie token_cookie headers ping_interval")
 		}
 	}
 }

@@ -166,6 +166,7 @@ func TestParseConfigValues(t *testing.T) {
 		{"cluster", "cluster { name: c, host: h, port: 1, routes: nats://r:1 }", Options{Cluster: ClusterOptions{Name: "c", Host: "h", Port: 1, Routes: []string{"nats://r:1"}}}},
 		{"cluster options", "cluster { listen: 6222, advertise: \"core-1:6222\", no_advertise: true, connect_retries: 3, authorization { user: r, password: p, timeout: 1 } }",
 			Options{Cluster: ClusterOptions{Port: 6222, Advertise: "core-1:6222", NoAdvertise: true, ConnectRetries: 3, User: "r", Password: "p", AuthTimeout: time.Second}}},
+		{"websocket", "websocket { listen: \"127.0.0.1:8080\", no_tls: true }", Options{Websocket: WebsocketOptions{Host: "127.0.0.1", Port: 8080, NoTLS: true}}},
 		{"leafnodes", "leafnodes { listen: 7422, reconnect: 5, remotes: [{url: nats://h:1, urls: [nats://h:2]}] }",
 			Options{LeafNode: LeafNodeOptions{Port: 7422, ReconnectInterval: 5 * time.Second, Remotes: []RemoteLeafOptions{{URLs: []string{"nats://h:1", "nats://h:2"}}}}}},
 		{"leafnodes authorization", "leaf { reconnect_interval: \"2s\", authorization { allowed_leaf_cidrs: [\"::1\"] } }",

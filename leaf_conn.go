@@ -115,6 +115,13 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 		u := d.Next()
 		s.log.Info("leaf: connecting to hub", "url", u.String())
 		nc, err := s.dialLeaf(u.Host)
+		if err == nil && u.WebSocket() {
+			var wc net.Conn
+			if wc, err = upgradeLeafDial(nc, u); err != nil {
+				_ = nc.Close()
+			}
+			nc = wc
+		}
 		if err != nil {
 			s.log.Warn("leaf: connect to hub failed", "url", u.String(), "err", err)
 			if !s.sleep(d.Delay()) {

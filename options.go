@@ -74,6 +74,8 @@ type Options struct {
 	Cluster ClusterOptions
 	// LeafNode configures leaf node connections (not built yet).
 	LeafNode LeafNodeOptions
+	// Websocket accepts clients and leaf nodes over WebSocket.
+	Websocket WebsocketOptions
 	// JetStream configures persistence (not built yet).
 	JetStream JetStreamOptions
 
@@ -155,6 +157,17 @@ func (l LeafNodeOptions) Set() bool { return l.Port != 0 || len(l.Remotes) > 0 }
 // RemoteLeafOptions is one entry of leafnodes.remotes.
 type RemoteLeafOptions struct {
 	URLs []string
+}
+
+// WebsocketOptions is the `websocket {}` block: clients (nats.go with
+// ws://) and leaf nodes (a request path ending in /leafnode) over
+// WebSocket, with the same semantics as TCP.
+type WebsocketOptions struct {
+	Host string
+	Port int // -1: ephemeral
+	// NoTLS must be set: Fern has no TLS yet, and like the official server
+	// it does not serve WebSocket in the clear unless told to.
+	NoTLS bool
 }
 
 // JetStreamOptions is the `jetstream {}` block.

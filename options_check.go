@@ -115,10 +115,13 @@ func (o *Options) missingFeatures() []error {
 	}
 	for _, r := range o.LeafNode.Remotes {
 		for _, u := range r.URLs {
-			if strings.HasPrefix(u, "ws://") || strings.HasPrefix(u, "wss://") {
-				need("leafnodes.remotes url "+u, "leaf nodes over WebSocket")
+			if strings.HasPrefix(u, "wss://") || strings.HasPrefix(u, "tls://") {
+				need("leafnodes.remotes url "+u, "TLS")
 			}
 		}
+	}
+	if o.Websocket.Port != 0 && !o.Websocket.NoTLS {
+		need("websocket {} without no_tls: true", "TLS")
 	}
 	if o.JetStream.Enabled {
 		need("jetstream {}", "JetStream")

@@ -55,6 +55,7 @@ type Server struct {
 
 	// Leaf state, guarded by mu.
 	leafLn    net.Listener
+	wsLn      net.Listener
 	leafs     map[uint64]*client // registered leaf connections
 	leafConns map[uint64]*client // every leaf connection, for shutdown
 	leafCIDRs *auth.CIDRList     // allowed_leaf_cidrs (read-only)
@@ -133,6 +134,12 @@ func (s *Server) Start() error {
 	}
 	if s.opts.LeafNode.Set() {
 		if err := s.startLeafLocked(); err != nil {
+			s.closeListenersLocked()
+			return err
+		}
+	}
+	if s.opts.Websocket.Port != 0 {
+		if err := s.startWebsocketLocked(); err != nil {
 			s.closeListenersLocked()
 			return err
 		}
@@ -247,7 +254,7 @@ func (s *Server) allConnsLocked() []*client {
 // closeListenersLocked closes every bound listener (Start failed, or
 // Shutdown). s.mu is held.
 func (s *Server) closeListenersLocked() {
-	for _, ln := range []net.Listener{s.ln, s.routeLn, s.leafLn} {
+	for _, ln := range []net.Listener{s.ln, s.routeLn, s.leafLn, s.wsLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}
