@@ -16,7 +16,7 @@ import (
 // matching interest that canForwardTo allows, carrying the names of the
 // queue groups whose chosen member is behind it. A message that came from
 // a route or a leaf serves only the queue groups it names; one from a
-// route reaches local members only (one hop).
+// route reaches local members or members behind our own leafs (one hop).
 func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	c.srv.subs.Match(subj, &c.result)
 	kind := c.kind()
@@ -42,9 +42,8 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 			delivered = true
 			continue
 		}
-		if kind == kindRoute {
-			continue
-		}
+		// No local member: one behind a route or leaf (canForwardTo keeps
+		// a routed message to our own leafs).
 		if r := c.pickRemoteMember(q.Members); r != nil {
 			c.addRemoteTarget(r.client, q.Name)
 		}

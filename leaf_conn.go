@@ -142,7 +142,12 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 		} else {
 			s.log.Warn("leaf: hub connection failed", "url", u.String(), "reason", reason)
 		}
+		// After a lost link wait exactly the interval (as officially); add
+		// jitter only after failed attempts.
 		delay := d.Delay()
+		if c.leaf.registered.Load() {
+			delay = d.Interval
+		}
 		if o, _ := c.leaf.outcome.Load().(closeReason); o == reasonLeafLoop {
 			delay = leafLoopDelay
 		}

@@ -394,3 +394,31 @@ func TestLeafMalformedInput(t *testing.T) {
 		})
 	}
 }
+
+// A queue group whose only members are behind a leaf gets messages that
+// reach the hub over a route (found by the official-interop tests).
+func TestLeafQueueBehindLeafFromRoute(t *testing.T) {
+	core := startCore(t, nil)
+	lf := startLeaf(t, "leaf-q", core[0].ClientURL())
+	waitFor(t, "leaf connected", func() bool { return lf.NumLeafs() == 1 })
+	var got atomic.Int64
+	for i := 0; i < 2; i++ {
+		nc := natsConn(t, lf)
+		nc.QueueSubscribe("q.jobs", "workers", func(*nats.Msg) { got.Add(1) })
+		nc.Flush()
+	}
+	for _, s := range core {
+		waitInterest(t, s, "q.jobs", 1)
+	}
+	const msgs = 100
+	pub := natsConn(t, core[2]) // not the leaf's hub: the message crosses a route first
+	for i := 0; i < msgs; i++ {
+		pub.Publish("q.jobs", []byte("x"))
+	}
+	pub.Flush()
+	waitFor(t, "queue members behind the leaf", func() bool { return got.Load() >= msgs })
+	natsConn(t, lf).Flush()
+	if n := got.Load(); n != msgs {
+		t.Fatalf("got %d, want exactly %d", n, msgs)
+	}
+}

@@ -1,0 +1,259 @@
+package harness
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fernmq/fern"
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Leaf topologies: a LeafServer is one server (Fern or official) that may
+// be a cluster member, a hub (a leafnodes listener) and a leaf (one remote
+// listing its hubs' URLs), in any combination. Fern and official servers
+// can be mixed; the interop tests do, the leaf benchmarks do not.
+
+// LeafSpec describes one server of a leaf topology.
+type LeafSpec struct {
+	// Kind is KindFern or KindOfficial.
+	Kind string
+	// Name is the server name. A standalone official leaf uses it as its
+	// cluster name, so it must differ from its hub's cluster name.
+	Name string
+	// Cluster, if not empty, makes the server a cluster member with this
+	// cluster name and a route listener on an ephemeral port.
+	Cluster string
+	// Routes are the nats-route:// URLs the server dials (Cluster set).
+	Routes []string
+	// LeafListen opens a leafnodes listener on an ephemeral port: the
+	// server can be a hub.
+	LeafListen bool
+	// Hubs, if not empty, makes the server a leaf with one remote listing
+	// these URLs, dialled in order (the official leaf does not shuffle
+	// them).
+	Hubs []string
+	// ReconnectInterval is the leaf's redial delay; 0 is the default (1 s
+	// for both implementations).
+	ReconnectInterval time.Duration
+	// NoCompression turns off the official server's leaf compression
+	// (s2_auto by default on both ends), so that a relay between two
+	// official servers can read the protocol. Fern never compresses.
+	NoCompression bool
+	// IgnoreDiscovered keeps an official leaf on its configured hub URLs:
+	// by default it also dials the leafnode_urls its hub announces (so a
+	// leaf that dialled through a relay would redial the hub directly).
+	// Fern uses only the configured URLs.
+	IgnoreDiscovered bool
+	// Logger, if set, receives the server's logs, with the official
+	// server's debug and trace lines (a debugging aid).
+	Logger *slog.Logger
+}
+
+// LeafServer is a running server of a leaf topology.
+type LeafServer struct {
+	spec     LeafSpec
+	fern     *fern.Server
+	official *server.Server
+}
+
+// StartLeafServer starts a server from spec and waits until it accepts
+// connections on every listener.
+func StartLeafServer(spec LeafSpec) (*LeafServer, error) {
+	ls := &LeafServer{spec: spec}
+	var err error
+	switch spec.Kind {
+	case KindFern:
+		err = ls.startFern()
+	case KindOfficial:
+		err = ls.startOfficial()
+	default:
+		err = fmt.Errorf("%w: %q", ErrUnknownKind, spec.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ls, nil
+}
+
+func (ls *LeafServer) startFern() error {
+	sp := &ls.spec
+	o := &fern.Options{
+		ServerName: sp.Name,
+		Host:       "127.0.0.1",
+		Port:       -1,
+		Logger:     sp.Logger,
+		LeafNode:   fern.LeafNodeOptions{ReconnectInterval: sp.ReconnectInterval},
+	}
+	if sp.Cluster != "" {
+		o.Cluster = fern.ClusterOptions{Name: sp.Cluster, Host: "127.0.0.1", Port: -1,
+			Routes: sp.Routes, RetryInterval: leafRouteRetry}
+	}
+	if sp.LeafListen {
+		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", -1
+	}
+	if len(sp.Hubs) > 0 {
+		o.LeafNode.Remotes = []fern.RemoteLeafOptions{{URLs: sp.Hubs}}
+	}
+	s, err := fern.NewServer(o)
+	if err != nil {
+		return fmt.Errorf("harness: start fern %s: %w", sp.Name, err)
+	}
+	if err := s.Start(); err != nil {
+		stopFern(s)
+		return fmt.Errorf("harness: start fern %s: %w", sp.Name, err)
+	}
+	select {
+	case <-s.Ready():
+	case <-time.After(startTimeout):
+		stopFern(s)
+		return fmt.Errorf("harness: start fern %s: %w", sp.Name, ErrNotReady)
+	}
+	ls.fern = s
+	return nil
+}
+
+// leafRouteRetry is the Fern cluster members' first route redial delay.
+const leafRouteRetry = 50 * time.Millisecond
+
+func (ls *LeafServer) startOfficial() error {
+	sp := &ls.spec
+	o := &server.Options{
+		ServerName: sp.Name,
+		Host:       "127.0.0.1",
+		Port:       -1,
+		NoLog:      true,
+		NoSigs:     true,
+		LeafNode:   server.LeafNodeOpts{ReconnectInterval: sp.ReconnectInterval},
+	}
+	if sp.Cluster != "" {
+		o.Cluster = server.ClusterOpts{Name: sp.Cluster, Host: "127.0.0.1", Port: -1}
+		o.Routes = server.RoutesFromStr(strings.Join(sp.Routes, ","))
+	}
+	if sp.LeafListen {
+		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", -1
+	}
+	if sp.NoCompression {
+		o.LeafNode.Compression.Mode = server.CompressionOff
+	}
+	if len(sp.Hubs) > 0 {
+		urls := make([]*url.URL, 0, len(sp.Hubs))
+		for _, h := range sp.Hubs {
+			u, err := url.Parse(h)
+			if err != nil {
+				return fmt.Errorf("harness: start official %s: hub url: %w", sp.Name, err)
+			}
+			urls = append(urls, u)
+		}
+		remote := &server.RemoteLeafOpts{URLs: urls, NoRandomize: true, IgnoreDiscoveredServers: sp.IgnoreDiscovered}
+		if sp.NoCompression {
+			remote.Compression.Mode = server.CompressionOff
+		}
+		o.LeafNode.Remotes = []*server.RemoteLeafOpts{remote}
+	}
+	s, err := server.NewServer(o)
+	if err != nil {
+		return fmt.Errorf("harness: start official %s: %w", sp.Name, err)
+	}
+	if sp.Logger != nil {
+		s.SetLogger(officialLogger{sp.Logger.With("server", sp.Name)}, true, true)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(startTimeout) {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return fmt.Errorf("harness: start official %s: %w", sp.Name, ErrNotReady)
+	}
+	ls.official = s
+	return nil
+}
+
+// Stop shuts the server down and waits for it. Stopping twice is harmless.
+func (ls *LeafServer) Stop() {
+	switch {
+	case ls.fern != nil:
+		stopFern(ls.fern)
+		ls.fern = nil
+	case ls.official != nil:
+		ls.official.Shutdown()
+		ls.official.WaitForShutdown()
+		ls.official = nil
+	}
+}
+
+// Kind is KindFern or KindOfficial.
+func (ls *LeafServer) Kind() string { return ls.spec.Kind }
+
+// Name is the server name.
+func (ls *LeafServer) Name() string { return ls.spec.Name }
+
+// ClientURL is the nats:// URL clients connect to.
+func (ls *LeafServer) ClientURL() string {
+	if ls.fern != nil {
+		return ls.fern.ClientURL()
+	}
+	return ls.official.ClientURL()
+}
+
+// LeafURL is the nats:// URL of the leafnodes listener that leafs dial, or
+// "" when the server has none.
+func (ls *LeafServer) LeafURL() string {
+	if !ls.spec.LeafListen {
+		return ""
+	}
+	if ls.fern != nil {
+		return "nats://" + ls.fern.LeafAddr().String()
+	}
+	vz, err := ls.official.Varz(nil)
+	if err != nil || vz.LeafNode.Port == 0 {
+		return ""
+	}
+	return "nats://127.0.0.1:" + strconv.Itoa(vz.LeafNode.Port)
+}
+
+// RouteURL is the nats-route:// URL other cluster members dial, or "" when
+// the server is not a cluster member.
+func (ls *LeafServer) RouteURL() string {
+	if ls.spec.Cluster == "" {
+		return ""
+	}
+	if ls.fern != nil {
+		return "nats-route://" + ls.fern.ClusterAddr().String()
+	}
+	return "nats-route://" + ls.official.ClusterAddr().String()
+}
+
+// NumRoutes is the number of servers this one has a route to.
+func (ls *LeafServer) NumRoutes() int {
+	if ls.fern != nil {
+		return ls.fern.NumRoutes()
+	}
+	return ls.official.NumRemotes()
+}
+
+// NumLeafs is the number of leaf connections, accepted and dialled.
+func (ls *LeafServer) NumLeafs() int {
+	if ls.fern != nil {
+		return ls.fern.NumLeafs()
+	}
+	return ls.official.NumLeafNodes()
+}
+
+// HasInterest reports whether the server knows a subscription matching
+// subject: a local client's, or one learned from a route or a leaf
+// connection.
+func (ls *LeafServer) HasInterest(subject string) bool {
+	if ls.fern != nil {
+		return ls.fern.HasInterest(subject)
+	}
+	return ls.official.GlobalAccount().SubscriptionInterest(subject)
+}
+
+// FernServer is the running Fern server, or nil.
+func (ls *LeafServer) FernServer() *fern.Server { return ls.fern }
+
+// OfficialServer is the running official server, or nil.
+func (ls *LeafServer) OfficialServer() *server.Server { return ls.official }
