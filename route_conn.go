@@ -17,9 +17,11 @@ import (
 //	accept side: INFO ->, <- CONNECT, <- INFO: register
 //	solicit side: CONNECT ->, INFO ->, <- INFO: register
 //
-// Registration keeps one route per remote server ID. When two servers dial
-// each other at once, both keep the connection solicited by the server
-// with the lower ID, so they agree without a round trip. A registered
+// Registration keeps one route per remote server ID: the first registered
+// stays and a later duplicate is closed, as on the official server. When
+// two servers dial each other at once and each keeps a different
+// connection, both end up closed and the dial loops reconnect (with
+// jitter, so the next attempts rarely collide). A registered
 // route is sent the whole local interest and a PING, and every other route
 // is told about it (gossip), so servers that know only one peer end in a
 // full mesh.
@@ -141,12 +143,10 @@ func (s *Server) solicitRoute(u route.URL, explicit bool, retries int) {
 				return
 			}
 		case c.route.registered.Load():
+			// A gossiped route gets its retries again: when two servers
+			// closed each other's duplicate, this is what reconnects them.
 			s.log.Info("route lost, reconnecting", "url", u.String(), "remote", c.route.remoteID)
 			failures = 0
-			if !explicit && retries == 0 {
-				// A gossiped route that ends is re-learned from gossip.
-				return
-			}
 		default:
 			failures++
 			if !explicit && failures > retries {

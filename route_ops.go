@@ -185,16 +185,14 @@ func (s *Server) registerRoute(c *client) bool {
 		s.mu.Unlock()
 		return false
 	}
-	if old := s.routes[rs.remoteID]; old != nil {
-		if !s.preferredRoute(c, old) {
-			s.mu.Unlock()
-			rs.outcome.Store(reasonDuplicateRoute)
-			c.closeAfterFlush(reasonDuplicateRoute)
-			return false
-		}
-		old.route.outcome.Store(reasonDuplicateRoute)
-		delete(s.routes, rs.remoteID)
-		go old.closeAfterFlush(reasonDuplicateRoute)
+	if s.routes[rs.remoteID] != nil {
+		// The first registered route stays, as on the official server, so
+		// mixed clusters agree. If both ends kept opposite connections,
+		// both get closed and the dial loops connect again.
+		s.mu.Unlock()
+		rs.outcome.Store(reasonDuplicateRoute)
+		c.closeAfterFlush(reasonDuplicateRoute)
+		return false
 	}
 	s.routes[rs.remoteID] = c
 	rs.registered.Store(true)
@@ -219,14 +217,6 @@ func (s *Server) registerRoute(c *client) bool {
 	c.log.Info("route registered", "remote_id", rs.remoteID, "remote_name", rs.info.Name, "solicited", rs.solicited)
 	s.pushClientInfo()
 	return true
-}
-
-// preferredRoute decides between two connections to the same server: the
-// one solicited by the server with the lower ID wins, so both ends keep
-// the same connection. With no difference the registered one stays.
-func (s *Server) preferredRoute(newc, old *client) bool {
-	wantSolicited := s.id < newc.route.remoteID
-	return newc.route.solicited == wantSolicited && old.route.solicited != wantSolicited
 }
 
 // peerInfoJSONLocked is the INFO we forward to other routes about peer c:
