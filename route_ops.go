@@ -1,9 +1,12 @@
 package fern
 
 import (
+	"bytes"
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -32,7 +35,13 @@ func (c *client) handleRouteOp(f *protocol.Frame) error {
 		c.mu.Unlock()
 	case protocol.OpOK:
 	case protocol.OpErr:
-		c.log.Warn("route sent -ERR", "text", string(f.Arg))
+		level := slog.LevelWarn
+		if bytes.HasPrefix(f.Arg, []byte("Not possible to have a dedicated route")) {
+			// An official peer probing for a pinned $SYS route, which a
+			// server without pooling cannot have: expected, harmless.
+			level = slog.LevelDebug
+		}
+		c.log.Log(context.Background(), level, "route sent -ERR", "text", string(f.Arg))
 		c.closeAfterFlush(reasonRouteClosed)
 		return errStop
 	case protocol.OpRSub:

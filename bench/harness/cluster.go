@@ -35,6 +35,8 @@ var (
 	// ErrUnknownKind means a NodeSpec names neither KindFern nor
 	// KindOfficial.
 	ErrUnknownKind = errors.New("harness: unknown node kind")
+	// ErrRunning means Start was called on a node that is running.
+	ErrRunning = errors.New("harness: node already running")
 )
 
 // NodeSpec describes one server of a cluster.
@@ -54,8 +56,13 @@ type NodeSpec struct {
 	// RetryInterval is Fern's first route redial delay (0: Fern's default).
 	// The official server always redials explicit routes every second.
 	RetryInterval time.Duration
-	// Logger, if set, receives the node's logs, with the official server's
-	// debug and trace lines (a debugging aid).
+	// PoolSize is an official node's cluster pool_size (0: the default of
+	// 3; -1: no pooling, as a pre-2.10 server, which is how official servers
+	// treat Fern).
+	PoolSize int
+	// Logger, if set, receives the node's logs; an official server logs
+	// debug lines if the logger is enabled for slog.LevelDebug, and trace
+	// lines (every protocol message) for LevelDebug-4.
 	Logger *slog.Logger
 }
 
@@ -143,17 +150,20 @@ func (n *Node) startOfficial() error {
 		NoLog:      true,
 		NoSigs:     true,
 		Cluster: server.ClusterOpts{
-			Name: sp.Cluster,
-			Host: "127.0.0.1",
-			Port: sp.ClusterPort,
+			Name:     sp.Cluster,
+			Host:     "127.0.0.1",
+			Port:     sp.ClusterPort,
+			PoolSize: sp.PoolSize,
 		},
 		Routes: server.RoutesFromStr(strings.Join(sp.Routes, ",")),
 	})
 	if err != nil {
 		return fmt.Errorf("harness: start official node %s: %w", sp.Name, err)
 	}
-	if sp.Logger != nil {
-		s.SetLogger(officialLogger{sp.Logger.With("server", sp.Name)}, true, true)
+	if l := sp.Logger; l != nil {
+		ctx := context.Background()
+		s.SetLogger(officialLogger{l.With("server", sp.Name)},
+			l.Enabled(ctx, slog.LevelDebug), l.Enabled(ctx, levelTrace))
 	}
 	go s.Start()
 	if !s.ReadyForConnections(startTimeout) {
@@ -186,12 +196,23 @@ func (n *Node) Stop() {
 	}
 }
 
-// Restart stops the server and starts a fresh one (new server ID, new
-// client port) with the same spec on the same route port.
+// Start starts a fresh server (new server ID, new client port) for a
+// stopped node, with the same spec on the same route port.
+func (n *Node) Start() error {
+	if n.fern != nil || n.official != nil {
+		return fmt.Errorf("harness: start node %s: %w", n.spec.Name, ErrRunning)
+	}
+	return n.start()
+}
+
+// Restart stops the server and starts a fresh one at once (see Start).
 func (n *Node) Restart() error {
 	n.Stop()
 	return n.start()
 }
+
+// Running reports whether the node has a running server.
+func (n *Node) Running() bool { return n.fern != nil || n.official != nil }
 
 // Kind is KindFern or KindOfficial.
 func (n *Node) Kind() string { return n.spec.Kind }
@@ -199,20 +220,26 @@ func (n *Node) Kind() string { return n.spec.Kind }
 // Name is the server name.
 func (n *Node) Name() string { return n.spec.Name }
 
-// ID is the running server's ID.
+// ID is the running server's ID ("" when stopped).
 func (n *Node) ID() string {
-	if n.fern != nil {
+	switch {
+	case n.fern != nil:
 		return n.fern.ID()
+	case n.official != nil:
+		return n.official.ID()
 	}
-	return n.official.ID()
+	return ""
 }
 
-// ClientURL is the nats:// URL clients connect to.
+// ClientURL is the nats:// URL clients connect to ("" when stopped).
 func (n *Node) ClientURL() string {
-	if n.fern != nil {
+	switch {
+	case n.fern != nil:
 		return n.fern.ClientURL()
+	case n.official != nil:
+		return n.official.ClientURL()
 	}
-	return n.official.ClientURL()
+	return ""
 }
 
 // FernServer is the running Fern server, or nil for an official node.
@@ -229,12 +256,16 @@ func (n *Node) RouteURL() string {
 // ClusterPort is the route listener port.
 func (n *Node) ClusterPort() int { return n.spec.ClusterPort }
 
-// NumRemotes is the number of servers this one has a route to.
+// NumRemotes is the number of servers this one has a route to (0 when
+// stopped).
 func (n *Node) NumRemotes() int {
-	if n.fern != nil {
+	switch {
+	case n.fern != nil:
 		return n.fern.NumRoutes()
+	case n.official != nil:
+		return n.official.NumRemotes()
 	}
-	return n.official.NumRemotes()
+	return 0
 }
 
 // RouteConns maps each remote server ID to the number of route connections
@@ -255,6 +286,10 @@ func (n *Node) RouteConns() (conns map[string]int, ok bool) {
 	return conns, true
 }
 
+// pooled reports whether the node pools route connections (an official
+// server with the default pool size).
+func (n *Node) pooled() bool { return n.spec.Kind == KindOfficial && n.spec.PoolSize >= 0 }
+
 // OfficialPairConns is how many route connections two official servers
 // with default settings keep between them: the default pool of 3, plus the
 // connection pinned to the system account.
@@ -262,8 +297,8 @@ const OfficialPairConns = 4
 
 // MeshErr reports why nodes do not form a settled full mesh yet, or nil:
 // every node has a route to every other; an official node holds exactly
-// one connection to each Fern node (Fern announces no route pool) and a
-// complete pool to each official node, and no connection to a server that
+// one connection to each Fern node (Fern announces no route pool) or
+// unpooled official node, and a complete pool to each pooled official node, and no connection to a server that
 // is not in nodes (for example a restarted node's previous instance).
 func MeshErr(nodes []*Node) error {
 	ids := make(map[string]*Node, len(nodes))
@@ -284,7 +319,7 @@ func MeshErr(nodes []*Node) error {
 				return fmt.Errorf("%s has %d connections to unknown server %s", n.Name(), conns[id], id)
 			}
 			want := 1
-			if peer.Kind() == KindOfficial {
+			if n.pooled() && peer.pooled() {
 				want = OfficialPairConns
 			}
 			if conns[id] != want {
@@ -318,15 +353,25 @@ func WaitMesh(nodes []*Node, timeout time.Duration) error {
 }
 
 // StartCluster starts one node per kind, named after its kind and
-// position ("fern-0", "official-1"); the first node is the seed that every
-// other node lists in its routes. It waits for the full mesh. On error the
-// nodes already started are stopped.
+// position ("fern-0", "official-1"), with Fern's first route redial delay
+// retry; see StartClusterSpecs.
 func StartCluster(kinds []string, retry time.Duration, meshTimeout time.Duration) ([]*Node, error) {
-	var nodes []*Node
+	specs := make([]NodeSpec, len(kinds))
 	for i, kind := range kinds {
-		spec := NodeSpec{Kind: kind, Name: fmt.Sprintf("%s-%d", kind, i), RetryInterval: retry}
+		specs[i] = NodeSpec{Kind: kind, Name: fmt.Sprintf("%s-%d", kind, i), RetryInterval: retry}
+	}
+	return StartClusterSpecs(specs, meshTimeout)
+}
+
+// StartClusterSpecs starts one node per spec, in order; the first node is
+// the seed, whose route URL is added to every other node's routes. It
+// waits for the full mesh. On error the nodes already started are
+// stopped.
+func StartClusterSpecs(specs []NodeSpec, meshTimeout time.Duration) ([]*Node, error) {
+	var nodes []*Node
+	for i, spec := range specs {
 		if i > 0 {
-			spec.Routes = []string{nodes[0].RouteURL()}
+			spec.Routes = append(slices.Clone(spec.Routes), nodes[0].RouteURL())
 		}
 		n, err := StartNode(spec)
 		if err != nil {

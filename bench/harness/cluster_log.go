@@ -6,6 +6,9 @@ import (
 	"log/slog"
 )
 
+// levelTrace is the slog level of the official server's trace lines.
+const levelTrace = slog.LevelDebug - 4
+
 // officialLogger passes an official server's log lines to a slog.Logger,
 // so a debugging session sees both implementations in one stream.
 type officialLogger struct{ l *slog.Logger }
@@ -19,4 +22,4 @@ func (o officialLogger) Warnf(format string, v ...any)   { o.log(slog.LevelWarn,
 func (o officialLogger) Fatalf(format string, v ...any)  { o.log(slog.LevelError+4, format, v) }
 func (o officialLogger) Errorf(format string, v ...any)  { o.log(slog.LevelError, format, v) }
 func (o officialLogger) Debugf(format string, v ...any)  { o.log(slog.LevelDebug, format, v) }
-func (o officialLogger) Tracef(format string, v ...any)  { o.log(slog.LevelDebug-4, format, v) }
+func (o officialLogger) Tracef(format string, v ...any)  { o.log(levelTrace, format, v) }

@@ -17,7 +17,8 @@ import (
 // handleDuplicateRoute), so a peer that picks the other connection leaves
 // the pair with none, and the two redial into the same collision again.
 // Each case fixes which server has the lower ID, by starting the pair
-// again until it holds, because Fern's tie-break depends on it. (Official
+// again until it holds: Fern used to keep the connection solicited by the
+// lower ID, which failed exactly in the "lower id" cases below. (Official
 // server IDs always begin with NA to ND, being nkeys; Fern's are "N" and
 // random base32, so a Fern server's ID sorts lower about a quarter of the
 // time.)
@@ -35,37 +36,8 @@ func TestDuplicateRouteKeepsFirst(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			xPort, yPort := freePort(t), freePort(t)
-			var nodes []*harness.Node
-			t.Cleanup(func() { harness.StopAll(nodes) })
-			var x, y *harness.Node
-			var toX, toY *proxy
-			for attempt := 0; ; attempt++ {
-				if attempt == 64 {
-					t.Fatal("could not draw server IDs in the wanted order")
-				}
-				// Fresh proxies each time: connections from a discarded
-				// server stay held and are dropped at cleanup.
-				toX = newProxy(t, "127.0.0.1:"+strconv.Itoa(xPort))
-				toY = newProxy(t, "127.0.0.1:"+strconv.Itoa(yPort))
-				nodes = nil
-				for _, spec := range []harness.NodeSpec{
-					{Kind: tc.y, Name: "y-" + tc.y, ClusterPort: yPort, Routes: []string{toX.URL()}, RetryInterval: fernRetry},
-					{Kind: tc.x, Name: "x-" + tc.x, ClusterPort: xPort, Routes: []string{toY.URL()}, RetryInterval: fernRetry},
-				} {
-					n, err := harness.StartNode(spec)
-					if err != nil {
-						harness.StopAll(nodes)
-						t.Fatal(err)
-					}
-					nodes = append(nodes, n)
-				}
-				y, x = nodes[0], nodes[1]
-				if (x.ID() < y.ID()) == tc.xLower {
-					break
-				}
-				harness.StopAll(nodes)
-			}
+			x, y, toX, toY := startCrossedPair(t, tc.x, tc.y, tc.xLower)
+			nodes := []*harness.Node{y, x}
 			t.Cleanup(func() {
 				if t.Failed() {
 					t.Logf("wire (x %s, y %s):\n%s", x.ID(), y.ID(),
@@ -108,4 +80,38 @@ func TestDuplicateRouteKeepsFirst(t *testing.T) {
 			keptFirst("after traffic")
 		})
 	}
+}
+
+// startCrossedPair starts y dialling x through proxy toX and x dialling y
+// through toY, both proxies closed, starting the pair again until x's ID
+// sorts below y's exactly when xLower. The nodes stop at cleanup.
+func startCrossedPair(t *testing.T, xKind, yKind string, xLower bool) (x, y *harness.Node, toX, toY *proxy) {
+	t.Helper()
+	xPort, yPort := freePort(t), freePort(t)
+	for range 64 {
+		// Fresh proxies each time: connections from a discarded server
+		// stay held and are dropped at cleanup.
+		toX = newProxy(t, "127.0.0.1:"+strconv.Itoa(xPort))
+		toY = newProxy(t, "127.0.0.1:"+strconv.Itoa(yPort))
+		var nodes []*harness.Node
+		for _, spec := range []harness.NodeSpec{
+			{Kind: yKind, Name: "y-" + yKind, ClusterPort: yPort, Routes: []string{toX.URL()}, RetryInterval: fernRetry},
+			{Kind: xKind, Name: "x-" + xKind, ClusterPort: xPort, Routes: []string{toY.URL()}, RetryInterval: fernRetry},
+		} {
+			n, err := harness.StartNode(spec)
+			if err != nil {
+				harness.StopAll(nodes)
+				t.Fatal(err)
+			}
+			nodes = append(nodes, n)
+		}
+		y, x = nodes[0], nodes[1]
+		if (x.ID() < y.ID()) == xLower {
+			t.Cleanup(func() { harness.StopAll(nodes) })
+			return x, y, toX, toY
+		}
+		harness.StopAll(nodes)
+	}
+	t.Fatal("could not draw server IDs in the wanted order")
+	return nil, nil, nil, nil
 }

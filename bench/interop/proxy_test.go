@@ -198,3 +198,31 @@ func (p *proxy) close() {
 	p.mu.Unlock()
 	p.wg.Wait()
 }
+
+// lines returns the protocol lines relayed in direction dir ("->" or
+// "<-") over all connections, in order per connection (payload lines
+// included).
+func (p *proxy) lines(dir string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	streams := map[int][]byte{}
+	var order []int
+	for _, w := range p.wire {
+		if w.dir != dir {
+			continue
+		}
+		if _, ok := streams[w.conn]; !ok {
+			order = append(order, w.conn)
+		}
+		streams[w.conn] = append(streams[w.conn], w.data...)
+	}
+	var out []string
+	for _, id := range order {
+		for _, l := range strings.Split(string(streams[id]), "\r\n") {
+			if l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}

@@ -21,7 +21,10 @@ import (
 //     exactly once;
 //   - a queue group with members on every server but the publisher's gets
 //     every message exactly once, never on the publisher's server (so each
-//     message crosses a route with a queue list: RMSG acc subj | q).
+//     message crosses a route with a queue list: RMSG acc subj | q);
+//   - requests with headers from every server to a responder on every
+//     server get their reply (HMSG with a reply subject one way, HMSG back);
+//   - every 50th data message is 100 KiB, so route frames span many reads.
 //
 // Before publishing, a probe barrier makes sure every server knows every
 // subscription: each subscriber subscribes to its data subjects and then
@@ -31,7 +34,8 @@ import (
 // After publishing, a second probe from every publisher to every
 // subscriber follows the data on the same paths, so once all of those
 // arrived no data message from that path is still in flight, and the
-// counts can be checked for exact equality.
+// counts can be checked for exact equality once nats.go has run every
+// callback (see drained).
 
 // roundTimeout bounds each wait of a traffic round.
 const roundTimeout = 10 * time.Second
@@ -70,8 +74,9 @@ type traffic struct {
 	probes  [][]bool // [subscriber][publisher] probe seen, current barrier
 	nProbes int
 
-	pubs []*nats.Conn
-	subs []*nats.Conn
+	pubs     []*nats.Conn
+	subs     []*nats.Conn
+	dataSubs []*nats.Subscription // pair and queue subscriptions
 }
 
 func runTraffic(t *testing.T, nodes []*harness.Node, tag string, msgs int) {
@@ -106,6 +111,7 @@ func runTraffic(t *testing.T, nodes []*harness.Node, tag string, msgs int) {
 	})
 	tr.requests(requestsPerPair)
 	tr.barrier("done")
+	drained(t, tr.dataSubs...)
 	tr.check()
 }
 
@@ -197,6 +203,9 @@ func (tr *traffic) subscribe(i int) {
 		}
 		if err := sub.SetPendingLimits(-1, -1); err != nil {
 			tr.t.Fatal(err)
+		}
+		if strings.Contains(s.subj, ".pair.") || s.queue != "" {
+			tr.dataSubs = append(tr.dataSubs, sub)
 		}
 	}
 	if err := nc.FlushTimeout(roundTimeout); err != nil {
