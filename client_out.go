@@ -63,7 +63,7 @@ func (c *client) writeQueued() error {
 		_, err := c.nc.Write(data)
 		c.mu.Lock()
 		c.inflight = 0
-		if cap(data) <= maxSpareOut {
+		if cap(data) <= c.spareLimit() {
 			c.spare = data[:0]
 		}
 		if err != nil {
@@ -115,4 +115,12 @@ func (c *client) sendAsync(line string) {
 	}
 	c.mu.Unlock()
 	c.signalFlush()
+}
+
+// spareLimit is the largest outbound buffer this connection keeps.
+func (c *client) spareLimit() int {
+	if c.kind() == kindClient {
+		return maxSpareOut
+	}
+	return maxSpareOutServer
 }
