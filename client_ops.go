@@ -34,9 +34,7 @@ func (c *client) HandleOp(f *protocol.Frame) error {
 	case protocol.OpPing:
 		return c.processPing()
 	case protocol.OpPong:
-		c.mu.Lock()
-		c.pingsOut = 0
-		c.mu.Unlock()
+		c.processPong()
 	case protocol.OpConnect:
 		return c.processConnect(f.Arg)
 	case protocol.OpErr:

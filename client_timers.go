@@ -54,3 +54,10 @@ func (c *client) authTimeout() {
 	c.mu.Unlock()
 	c.closeAfterFlush(reasonAuthTimeout)
 }
+
+// processPong answers a PONG: no PING is outstanding any more.
+func (c *client) processPong() {
+	c.mu.Lock()
+	c.pingsOut = 0
+	c.mu.Unlock()
+}

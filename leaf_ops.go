@@ -3,6 +3,7 @@ package fern
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/fernmq/fern/leaf"
 	"github.com/fernmq/fern/protocol"
@@ -29,14 +30,12 @@ func (c *client) handleLeafOp(f *protocol.Frame) error {
 	case protocol.OpPing:
 		c.enqueue(protocol.PongLine)
 	case protocol.OpPong:
-		c.mu.Lock()
-		c.pingsOut = 0
-		c.mu.Unlock()
+		c.processPong()
 	case protocol.OpOK:
 	case protocol.OpErr:
 		text := string(f.Arg)
 		c.log.Warn("leaf: peer sent -ERR", "text", text)
-		if len(text) >= 13 && text[:13] == "Loop detected" {
+		if strings.HasPrefix(text, "Loop detected") {
 			ls.outcome.Store(reasonLeafLoop)
 		}
 		c.closeAfterFlush(reasonLeafClosed)

@@ -30,9 +30,7 @@ func (c *client) handleRouteOp(f *protocol.Frame) error {
 	case protocol.OpPing:
 		c.enqueue(protocol.PongLine)
 	case protocol.OpPong:
-		c.mu.Lock()
-		c.pingsOut = 0
-		c.mu.Unlock()
+		c.processPong()
 	case protocol.OpOK:
 	case protocol.OpErr:
 		level := slog.LevelWarn
