@@ -1,7 +1,9 @@
 package fern
 
 import (
+	"crypto/tls"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -99,6 +101,11 @@ type client struct {
 	opts  *Options
 
 	// Read goroutine only.
+	// rd is where the connection reads: nc, or a TLS or S2 layer over it.
+	rd io.Reader
+	// upgrade, set by a handler that returns errSwitch, changes the
+	// transport; the read loop runs it with the bytes that followed the op.
+	upgrade   func(rest []byte) error
 	parser    *protocol.Parser
 	conn      connectInfo
 	connected bool // CONNECT received and accepted
@@ -121,6 +128,9 @@ type client struct {
 	mu            sync.Mutex
 	subs          map[string]*subscription // by sid
 	headers       bool                     // the client accepts HMSG
+	wr            io.Writer                // where the writer writes: nc, or a TLS or S2 layer
+	holdOut       bool                     // the transport is being changed: the writer must not write
+	outIdle       *sync.Cond               // signalled when a write ends while holdOut is set
 	out           []byte                   // queued, not yet taken by the writer
 	spare         []byte                   // reused outbound buffer
 	inflight      int                      // bytes the writer is writing now
@@ -142,7 +152,11 @@ type client struct {
 
 // createClient registers a new connection, sends INFO and starts its
 // goroutines.
-func (s *Server) createClient(nc net.Conn) {
+func (s *Server) createClient(nc net.Conn) { s.createClientTLS(nc, nil) }
+
+// createClientTLS is createClient for a listener that requires TLS
+// (tlsCfg set): INFO says tls_required and the handshake follows it.
+func (s *Server) createClientTLS(nc net.Conn, tlsCfg *tls.Config) {
 	c := s.newConn(nc, kindClient, protocol.Config{
 		MaxControlLine: s.opts.MaxControlLine,
 		MaxPayload:     s.opts.MaxPayload,
@@ -151,7 +165,14 @@ func (s *Server) createClient(nc net.Conn) {
 	c.conn = defaultConnectInfo()
 	c.log = s.log.With("cid", c.cid, "remote", nc.RemoteAddr().String())
 
-	c.out = protocol.AppendInfo(c.out, appendInfoJSON(s.clientInfo(c, false)))
+	info := s.clientInfo(c, false)
+	if tlsCfg != nil {
+		info.TLSRequired = true
+		c.upgrade = func(rest []byte) error {
+			return c.startTLS(rest, tlsCfg, false, s.opts.TLS.handshakeTimeout())
+		}
+	}
+	c.out = protocol.AppendInfo(c.out, appendInfoJSON(info))
 	ok, full := s.register(c)
 	if !ok {
 		if full {
@@ -196,7 +217,10 @@ func (s *Server) newConn(nc net.Conn, kind connKind, pc protocol.Config) *client
 		flushCh:  make(chan struct{}, 1),
 		closeCh:  make(chan struct{}),
 		parser:   protocol.NewParser(pc),
+		rd:       nc,
+		wr:       nc,
 	}
+	c.outIdle = sync.NewCond(&c.mu)
 	c.kindv.Store(uint32(kind))
 	if tcp, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
 		c.ip = tcp.IP.String()
@@ -247,15 +271,15 @@ func (s *Server) clientInfo(c *client, connectInfo bool) *serverInfo {
 // queued bytes for: one signal per connection per pass, not per message.
 func (c *client) readLoop() {
 	defer c.exited()
+	if c.upgrade != nil && !c.runUpgrade(nil) {
+		return // a TLS listener: the handshake comes first
+	}
 	buf := make([]byte, minReadBuf)
 	for {
-		n, err := c.nc.Read(buf)
+		n, err := c.rd.Read(buf)
 		if n > 0 {
 			c.lastIn.Store(time.Now().UnixNano())
-			perr := c.parser.Parse(buf[:n], c)
-			c.flushQueued()
-			if perr != nil {
-				c.protocolError(perr)
+			if !c.parseInput(buf[:n]) {
 				return
 			}
 		}
@@ -270,6 +294,23 @@ func (c *client) readLoop() {
 			buf = make([]byte, len(buf)/2)
 		}
 	}
+}
+
+// parseInput parses one read's bytes. A handler that changes the
+// transport pauses the parser; the bytes after its op belong to the new
+// transport and go to the upgrade. It reports false when the connection
+// is closing.
+func (c *client) parseInput(data []byte) bool {
+	used, err := c.parser.ParsePausable(data, c)
+	if err != nil && errors.Is(err, protocol.ErrPause) && c.upgrade != nil {
+		return c.runUpgrade(data[used:])
+	}
+	c.flushQueued()
+	if err != nil {
+		c.protocolError(err)
+		return false
+	}
+	return true
 }
 
 // protocolError answers a parse or handler error and closes.

@@ -52,17 +52,20 @@ func (c *client) writeQueued() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for len(c.out) > 0 {
-		if c.closed && !c.flushOnClose {
+		if (c.closed && !c.flushOnClose) || c.holdOut {
 			return nil
 		}
-		data := c.out
+		data, w := c.out, c.wr
 		c.out, c.spare = c.spare[:0], nil
 		c.inflight = len(data)
 		c.mu.Unlock()
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteDeadline))
-		_, err := c.nc.Write(data)
+		_, err := w.Write(data)
 		c.mu.Lock()
 		c.inflight = 0
+		if c.holdOut {
+			c.outIdle.Broadcast()
+		}
 		if cap(data) <= c.spareLimit() {
 			c.spare = data[:0]
 		}

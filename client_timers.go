@@ -20,10 +20,15 @@ func (c *client) pingTimerFired() {
 	idle := time.Since(time.Unix(0, c.lastIn.Load()))
 	first := !c.firstPingSent
 	send := first || idle >= interval
+	held := false
 	if k := c.kind(); k == kindRoute || k == kindLeaf {
-		// Routes and leafs always ping, at least every 30 s (as officially).
+		// Routes and leafs always ping, at least every 30 s (as officially),
+		// but not before their handshake is done: a PING in the clear
+		// would break a switch to TLS or S2. Until then the timer only
+		// counts, so a peer that never finishes still goes stale.
 		interval = min(interval, routeMaxPingEvery)
 		send = true
+		held = !c.handshakeDone()
 	}
 	if send && c.pingsOut+1 > c.opts.PingMax {
 		c.out = protocol.AppendErr(c.out, "Stale Connection")
@@ -32,15 +37,31 @@ func (c *client) pingTimerFired() {
 		return
 	}
 	if send {
-		c.firstPingSent = true
 		c.pingsOut++
-		c.out = protocol.AppendPing(c.out)
+		if held {
+			send = false
+		} else {
+			c.firstPingSent = true
+			c.out = protocol.AppendPing(c.out)
+		}
 	}
 	c.pingTimer.Reset(interval)
 	c.mu.Unlock()
 	if send {
 		c.signalFlush()
 	}
+}
+
+// handshakeDone reports whether a route or leaf connection is registered
+// (its handshake, including any TLS or S2 switch, is over).
+func (c *client) handshakeDone() bool {
+	switch {
+	case c.route != nil:
+		return c.route.registered.Load()
+	case c.leaf != nil:
+		return c.leaf.registered.Load()
+	}
+	return true
 }
 
 // authTimeout closes a client that did not authenticate in time.

@@ -103,7 +103,7 @@ const (
 	unsupportedTop = "client_advertise max_subscriptions max_subs max_sub_tokens max_subscription_tokens " +
 		"write_timeout lame_duck_duration lame_duck_grace_period no_auth_user system_account system " +
 		"no_system_account accounts mappings maps http http_port monitor_port https https_port " +
-		"http_base_path logfile log_file logfile_size_limit log_size_limit pidfile pid_file tls " +
+		"http_base_path logfile log_file logfile_size_limit log_size_limit pidfile pid_file " +
 		"allow_non_tls default_js_domain operator operators resolver resolver_preload " +
 		"mqtt gateway trace_verbose syslog remote_syslog ports_file_dir prof_port max_traced_msg_len " +
 		"connect_error_reports reconnect_error_reports no_header_support disable_sublist_cache " +
@@ -111,15 +111,15 @@ const (
 	unsupportedAuth = "users permissions default_permissions default_permission auth_callout " +
 		"auth_hook proxy_required nkeys"
 	unsupportedCluster = "tls " +
-		"connect_backoff permissions pool_size accounts compression ping_interval ping_max " +
+		"connect_backoff permissions pool_size accounts ping_interval ping_max " +
 		"write_deadline write_timeout"
-	unsupportedLeaf = "tls advertise leafnode_advertise no_advertise dial_timeout min_version " +
-		"minimum_version compression isolate_leafnode_interest isolate write_deadline write_timeout"
-	unsupportedLeafAuth = "user username password pass account nkey timeout users"
-	unsupportedRemote   = "account local credentials creds nkey seed tls hub deny_imports " +
+	unsupportedLeaf = "advertise leafnode_advertise no_advertise dial_timeout min_version " +
+		"minimum_version isolate_leafnode_interest isolate write_deadline write_timeout"
+	unsupportedLeafAuth = "account nkey users"
+	unsupportedRemote   = "account local credentials creds nkey seed hub deny_imports " +
 		"deny_import deny_exports deny_export ws_compression ws_compress websocket_compress " +
 		"websocket_compression ws_no_masking websocket_no_masking no_randomize dont_randomize " +
-		"compression first_info_timeout dial_timeout disabled proxy ignore_discovered_servers " +
+		"first_info_timeout dial_timeout disabled proxy ignore_discovered_servers " +
 		"isolate_leafnode_interest isolate request_isolation jetstream_cluster_migrate js_cluster_migrate"
 	unsupportedJetStream = "domain sync sync_interval key ek encryption_key prev_key prev_ek " +
 		"prev_encryption_key cipher extension_hint limits unique_tag strict max_outstanding_catchup " +
@@ -192,6 +192,8 @@ func (d *configDecoder) top(entries []conf.Entry) {
 			d.websocket(k, v)
 		case "leafnodes", "leaf":
 			d.leafnodes(k, v)
+		case "tls":
+			o.TLS = d.tlsBlock(k, v)
 		default:
 			d.unknown("", e, unsupportedTop)
 		}
@@ -242,13 +244,15 @@ func (d *configDecoder) cluster(path string, n *conf.Node) {
 			d.integer(k, v, 0, 1<<31-1, &c.ConnectRetries)
 		case "authorization":
 			d.clusterAuth(k, v)
+		case "compression":
+			d.compression(k, v, clusterCompressionDefault, clusterCompressionOn, &c.Compression)
 		default:
 			d.unknown(path, e, unsupportedCluster)
 		}
 	}
 }
 
-// websocket reads websocket { listen, host, port, no_tls }.
+// websocket reads websocket { listen, host, port, no_tls, tls }.
 func (d *configDecoder) websocket(path string, n *conf.Node) {
 	w := &d.opts.Websocket
 	for _, e := range d.entries(path, n) {
@@ -262,8 +266,10 @@ func (d *configDecoder) websocket(path string, n *conf.Node) {
 			d.port(k, v, &w.Port)
 		case "no_tls":
 			d.boolean(k, v, &w.NoTLS)
+		case "tls":
+			w.TLS = d.tlsBlock(k, v)
 		default:
-			d.unknown(path, e, "advertise tls compression compress same_origin allowed_origins "+
+			d.unknown(path, e, "advertise compression compress same_origin allowed_origins "+
 				"handshake_timeout authorization authentication no_auth_user jwt_cookie user_cookie "+
 				"pass_cookie token_cookie headers ping_interval")
 		}
@@ -303,11 +309,21 @@ func (d *configDecoder) leafnodes(path string, n *conf.Node) {
 			d.remotes(k, v)
 		case "reconnect", "reconnect_delay", "reconnect_interval":
 			d.duration(k, v, &l.ReconnectInterval)
+		case "tls":
+			l.TLS = d.tlsBlock(k, v)
+		case "compression":
+			d.compression(k, v, leafCompressionDefault, leafCompressionOn, &l.Compression)
 		case "authorization":
 			for _, ae := range d.entries(k, v) {
 				switch strings.ToLower(ae.Key) {
 				case "allowed_leaf_cidrs":
 					d.cidrs(k+"."+ae.Key, ae.Value, &l.AllowedLeafCIDRs)
+				case "user", "username":
+					d.str(k+"."+ae.Key, ae.Value, &l.User)
+				case "password", "pass":
+					d.str(k+"."+ae.Key, ae.Value, &l.Password)
+				case "timeout":
+					d.seconds(k+"."+ae.Key, ae.Value, &l.AuthTimeout)
 				default:
 					d.unknown(k, ae, unsupportedLeafAuth)
 				}
@@ -330,6 +346,10 @@ func (d *configDecoder) remotes(path string, n *conf.Node) {
 			switch strings.ToLower(e.Key) {
 			case "url", "urls":
 				d.urls(rpath+"."+e.Key, e.Value, &r.URLs)
+			case "tls":
+				r.TLS = d.tlsBlock(rpath+"."+e.Key, e.Value)
+			case "compression":
+				d.compression(rpath+"."+e.Key, e.Value, leafCompressionDefault, leafCompressionOn, &r.Compression)
 			default:
 				d.unknown(rpath, e, unsupportedRemote)
 			}

@@ -221,7 +221,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown in remote", "leafnodes { remotes: [ {url: nats://a:1}, {uri: nats://b:1} ] }", "1:44", "leafnodes.remotes[1].uri", "nats://b:1", `unknown field "uri"`, ErrUnknownKey},
 		{"unknown in jetstream", "jetstream {\n  max_memory: 1G\n}", "2:3", "jetstream.max_memory", "1G", `unknown field "max_memory"`, ErrUnknownKey},
 		{"referenced key is exempt, unreferenced is not", "X: 1\ncluster { port: $X }\nY: 2", "3:1", "Y", "2", `unknown field "Y"`, ErrUnknownKey},
-		{"not implemented top", "tls {\n  cert_file: x\n}", "1:1", "tls", "", `field "tls" is not supported by fern yet`, ErrNotImplemented},
+		{"not implemented top", "gateway {\n  port: 1\n}", "1:1", "gateway", "", `field "gateway" is not supported by fern yet`, ErrNotImplemented},
 		{"not implemented in cluster", "cluster { pool_size: 3 }", "1:11", "cluster.pool_size", "3", "not supported", ErrNotImplemented},
 		{"not implemented in remote", "leaf { remotes: [{ url: nats://a:1, credentials: x.creds }] }", "1:37", "leaf.remotes[0].credentials", "x.creds", "not supported", ErrNotImplemented},
 		{"type string", "server_name: 42", "1:14", "server_name", "42", "expected string, got integer 42", nil},

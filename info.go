@@ -18,6 +18,7 @@ type serverInfo struct {
 	Port         int      `json:"port"`
 	Headers      bool     `json:"headers"`
 	AuthRequired bool     `json:"auth_required,omitempty"`
+	TLSRequired  bool     `json:"tls_required,omitempty"`
 	MaxPayload   int      `json:"max_payload"`
 	ClientID     uint64   `json:"client_id,omitempty"`
 	ClientIP     string   `json:"client_ip,omitempty"`

@@ -2,6 +2,7 @@ package fern
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fernmq/fern/auth"
+	"github.com/fernmq/fern/internal/compress"
 	"github.com/fernmq/fern/leaf"
 	"github.com/fernmq/fern/protocol"
 	"github.com/fernmq/fern/route"
@@ -49,9 +51,17 @@ type leafState struct {
 	// Server.mu).
 	interest *route.Interest
 
+	// remote is the configuration of the remote we dialled.
+	remote *RemoteLeafOptions
+	// start is when the connection began (s2_auto measures from it).
+	start time.Time
+
 	// Read goroutine only.
 	gotInfo       bool
 	gotConnect    bool
+	negotiated    bool   // compression negotiation is over
+	awaitInfo     bool   // S2 started: the hub re-sends its INFO compressed
+	compression   string // the negotiated mode
 	remoteID      string
 	remoteName    string
 	remoteCluster string
@@ -61,7 +71,7 @@ type leafState struct {
 }
 
 func newLeafState(solicited bool) *leafState {
-	return &leafState{solicited: solicited, interest: route.NewInterest()}
+	return &leafState{solicited: solicited, interest: route.NewInterest(), start: time.Now()}
 }
 
 // startLeafLocked binds the leafnodes listener and starts dialling the
@@ -76,7 +86,7 @@ func (s *Server) startLeafLocked() error {
 		s.leafLn = ln
 		s.log.Info("listening for leaf node connections", "addr", ln.Addr().String())
 		s.accept.Add(1)
-		go s.acceptLoop(ln, "leafnode", func(nc net.Conn) { s.createLeaf(nc, nil) })
+		go s.acceptLoop(ln, "leafnode", func(nc net.Conn) { s.createLeaf(nc, nil, s.leafTLS) })
 	}
 	// The seed lists one remote per core server and means them as
 	// alternatives ("if one fails, it tries the next"). Fern has one
@@ -94,6 +104,7 @@ func (s *Server) startLeafLocked() error {
 			if err != nil {
 				return fmt.Errorf("fern: leafnodes.remotes[%d]: %w", i, err)
 			}
+			u.Remote = i
 			urls = append(urls, u)
 		}
 	}
@@ -114,14 +125,7 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 	for !s.isShuttingDown() {
 		u := d.Next()
 		s.log.Info("leaf: connecting to hub", "url", u.String())
-		nc, err := s.dialLeaf(u.Host)
-		if err == nil && u.WebSocket() {
-			var wc net.Conn
-			if wc, err = upgradeLeafDial(nc, u); err != nil {
-				_ = nc.Close()
-			}
-			nc = wc
-		}
+		nc, err := s.dialLeafURL(u)
 		if err != nil {
 			s.log.Warn("leaf: connect to hub failed", "url", u.String(), "err", err)
 			if !s.sleep(d.Delay()) {
@@ -129,7 +133,7 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 			}
 			continue
 		}
-		c := s.createLeaf(nc, &u)
+		c := s.createLeaf(nc, &u, nil)
 		if c == nil {
 			return
 		}
@@ -157,7 +161,48 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 	}
 }
 
-// dialLeaf opens a connection to a hub.
+// dialLeafURL opens a connection to a hub: TCP, then for wss:// the TLS
+// handshake, then for ws:// and wss:// the WebSocket upgrade. (For tls://
+// and nats:// TLS comes after the hub's INFO, in the leaf protocol.)
+func (s *Server) dialLeafURL(u leaf.URL) (net.Conn, error) {
+	nc, err := s.dialLeaf(u.Host)
+	if err != nil || !u.WebSocket() {
+		return nc, err
+	}
+	if u.Scheme == "wss" {
+		r := &s.opts.LeafNode.Remotes[u.Remote]
+		cfg, err := remoteTLS(r).clientConfig(u.Hostname())
+		if err != nil {
+			_ = nc.Close()
+			return nil, err
+		}
+		tc := tls.Client(nc, cfg)
+		ctx, cancel := context.WithTimeout(s.ctx, remoteTLS(r).handshakeTimeout())
+		err = tc.HandshakeContext(ctx)
+		cancel()
+		if err != nil {
+			_ = nc.Close()
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		nc = tc
+	}
+	wc, err := upgradeLeafDial(nc, u)
+	if err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	return wc, nil
+}
+
+// remoteTLS is a remote's TLS settings, or the defaults (system roots).
+func remoteTLS(r *RemoteLeafOptions) *TLSOptions {
+	if r.TLS != nil {
+		return r.TLS
+	}
+	return &TLSOptions{}
+}
+
+// dialLeaf opens a TCP connection to a hub.
 func (s *Server) dialLeaf(addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, leafDialTimeout)
 	defer cancel()
@@ -182,8 +227,9 @@ func (s *Server) ConnectedHubs() []string {
 }
 
 // createLeaf starts a leaf connection: u is the hub's URL when we dialled
-// (we are the leaf), nil when we accepted on the leafnodes port.
-func (s *Server) createLeaf(nc net.Conn, u *leaf.URL) *client {
+// (we are the leaf), nil when we accepted on the leafnodes port, where
+// tlsCfg (if set) makes TLS required: the handshake follows our INFO.
+func (s *Server) createLeaf(nc net.Conn, u *leaf.URL, tlsCfg *tls.Config) *client {
 	c := s.newConn(nc, kindLeaf, protocol.Config{
 		MaxControlLine: 16 * s.opts.MaxControlLine,
 		MaxPayload:     s.opts.MaxPayload,
@@ -192,6 +238,7 @@ func (s *Server) createLeaf(nc net.Conn, u *leaf.URL) *client {
 	c.leaf = newLeafState(u != nil)
 	if u != nil {
 		c.leaf.url = *u
+		c.leaf.remote = &s.opts.LeafNode.Remotes[u.Remote]
 	}
 	c.log = s.log.With("leaf", c.cid, "remote", nc.RemoteAddr().String())
 
@@ -209,9 +256,14 @@ func (s *Server) createLeaf(nc net.Conn, u *leaf.URL) *client {
 		if ok, why := s.admitLeaf(nc.RemoteAddr()); !ok {
 			c.refuseLeaf(why)
 		} else {
-			c.out = protocol.AppendInfo(c.out, s.leafInfoJSON(c, false))
+			c.out = protocol.AppendInfo(c.out, s.leafInfoJSON(c, leafInfoFirst, tlsCfg != nil))
+			if tlsCfg != nil {
+				c.upgrade = func(rest []byte) error {
+					return c.startTLS(rest, tlsCfg, false, s.opts.LeafNode.TLS.handshakeTimeout())
+				}
+			}
 			c.mu.Lock()
-			c.authTimer = time.AfterFunc(s.opts.Authorization.Timeout, c.authTimeout)
+			c.authTimer = time.AfterFunc(s.opts.LeafNode.AuthTimeout, c.authTimeout)
 			c.mu.Unlock()
 		}
 	}
@@ -248,9 +300,18 @@ func (s *Server) admitLeaf(addr net.Addr) (bool, string) {
 	return false, fmt.Sprintf("%s is outside allowed_leaf_cidrs %s", ip, s.leafCIDRs.String())
 }
 
-// leafInfoJSON is the hub's INFO on a leaf connection (connectInfo: the
-// second INFO, sent after CONNECT).
-func (s *Server) leafInfoJSON(c *client, connectInfo bool) []byte {
+// Which INFO leafInfoJSON builds.
+type leafInfoKind uint8
+
+const (
+	leafInfoFirst      leafInfoKind = iota // on accept
+	leafInfoCompressed                     // re-sent after switching to S2
+	leafInfoConnect                        // after CONNECT (connect_info)
+)
+
+// leafInfoJSON is the hub's INFO on a leaf connection.
+func (s *Server) leafInfoJSON(c *client, kind leafInfoKind, tlsRequired bool) []byte {
+	connectInfo := kind == leafInfoConnect
 	s.mu.Lock()
 	info := leaf.Info{
 		ID:            s.id,
@@ -265,6 +326,17 @@ func (s *Server) leafInfoJSON(c *client, connectInfo bool) []byte {
 		Cluster:       s.clusterName,
 		InfoOnConnect: true,
 		ConnectInfo:   connectInfo,
+		TLSRequired:   tlsRequired,
+		AuthRequired:  s.opts.LeafNode.User != "" || s.authRequired(),
+	}
+	co := &s.opts.LeafNode.Compression
+	switch {
+	case kind == leafInfoCompressed:
+		info.Compression = infoCompression(co, c.leaf.compression)
+	case kind == leafInfoFirst && compress.Wants(co.Mode):
+		// Offered on the leafnodes port only: a leaf on the client port
+		// sees a client INFO, which never offers compression.
+		info.Compression = co.Mode
 	}
 	if s.leafLn != nil {
 		addr := s.leafLn.Addr().(*net.TCPAddr)

@@ -1,10 +1,12 @@
 package fern
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"strings"
 
+	"github.com/fernmq/fern/internal/compress"
 	"github.com/fernmq/fern/leaf"
 	"github.com/fernmq/fern/protocol"
 )
@@ -13,7 +15,11 @@ import (
 func (c *client) handleLeafOp(f *protocol.Frame) error {
 	ls := c.leaf
 	if !ls.solicited && !ls.gotConnect && f.Op != protocol.OpConnect {
-		// The first protocol from a leaf must be CONNECT.
+		// The first protocol from a leaf must be CONNECT, or an INFO that
+		// negotiates the compression we offered.
+		if f.Op == protocol.OpInfo && !ls.negotiated && compress.Wants(c.srv.opts.LeafNode.Compression.Mode) {
+			return c.processLeafInfo(f.Arg)
+		}
 		return c.authViolation()
 	}
 	switch f.Op {
@@ -69,7 +75,7 @@ func (c *client) processLeafConnect(arg []byte) error {
 		return errStop
 	}
 	s := c.srv
-	if s.authRequired() && !s.checkAuth(&connectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token}) {
+	if !s.leafAuthOK(&ci) {
 		return c.authViolation()
 	}
 	s.mu.Lock()
@@ -89,15 +95,58 @@ func (c *client) processLeafConnect(arg []byte) error {
 	ls := c.leaf
 	ls.gotConnect = true
 	ls.remoteID, ls.remoteName, ls.remoteCluster = ci.ID, ci.Name, ci.Cluster
-	c.enqueue(string(protocol.AppendInfo(nil, s.leafInfoJSON(c, true))))
+	c.enqueue(string(protocol.AppendInfo(nil, s.leafInfoJSON(c, leafInfoConnect, false))))
 	if !s.registerLeaf(c) {
 		return errStop
 	}
 	return nil
 }
 
-// processHubInfo handles the hub's INFO on a connection we dialled: the
-// first one is answered with CONNECT and registers the link.
+// processLeafInfo (hub side) answers a leaf's INFO that asks for
+// compression: when both sides agree, the rest of the connection is S2
+// and the hub re-sends its INFO compressed.
+func (c *client) processLeafInfo(arg []byte) error {
+	var info leaf.Info
+	if err := json.Unmarshal(arg, &info); err != nil {
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	ls := c.leaf
+	ls.negotiated = true
+	cm, err := negotiateCompression(&c.srv.opts.LeafNode.Compression, info.Compression, ls.start)
+	if err != nil {
+		c.sendErr(err.Error())
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	ls.compression = cm
+	if !compress.Compresses(cm) {
+		return nil
+	}
+	c.upgrade = func(rest []byte) error {
+		if err := c.startS2(rest, cm); err != nil {
+			return err
+		}
+		c.enqueue(string(protocol.AppendInfo(nil, c.srv.leafInfoJSON(c, leafInfoCompressed, false))))
+		return nil
+	}
+	return errSwitch
+}
+
+// leafAuthOK checks a leaf's credentials: against leafnodes
+// authorization when it names a user, else as a client's.
+func (s *Server) leafAuthOK(ci *leaf.Connect) bool {
+	if u := s.opts.LeafNode.User; u != "" {
+		okU := subtle.ConstantTimeCompare([]byte(ci.User), []byte(u))
+		okP := subtle.ConstantTimeCompare([]byte(ci.Pass), []byte(s.opts.LeafNode.Password))
+		return okU&okP == 1
+	}
+	return !s.authRequired() || s.checkAuth(&connectInfo{User: ci.User, Pass: ci.Pass, Token: ci.Token})
+}
+
+// processHubInfo handles the hub's INFO on a connection we dialled. The
+// first one may start TLS and compression; then CONNECT registers the
+// link. Later ones (connect_info, updates) change nothing.
 func (c *client) processHubInfo(arg []byte) error {
 	var info leaf.Info
 	if err := json.Unmarshal(arg, &info); err != nil {
@@ -105,6 +154,11 @@ func (c *client) processHubInfo(arg []byte) error {
 		return errStop
 	}
 	ls := c.leaf
+	if ls.awaitInfo {
+		// The hub's INFO again, the first compressed bytes.
+		ls.awaitInfo = false
+		return c.sendLeafConnect()
+	}
 	if ls.gotInfo {
 		return nil // connect_info and later updates
 	}
@@ -117,12 +171,77 @@ func (c *client) processHubInfo(arg []byte) error {
 		return errStop
 	}
 	ls.remoteID, ls.remoteName, ls.remoteCluster = info.ID, info.Name, info.Cluster
+	// TLS after INFO when the hub requires it or we are configured for it
+	// (wss:// did its handshake before the WebSocket upgrade).
+	if !ls.url.WebSocket() && (info.TLSRequired || ls.url.TLS() || ls.remote.TLS != nil) {
+		t := remoteTLS(ls.remote)
+		cfg, err := t.clientConfig(ls.url.Hostname())
+		if err != nil {
+			c.log.Error("leaf: TLS configuration", "err", err)
+			c.closeNow(reasonTLSHandshake)
+			return errStop
+		}
+		hubMode := info.Compression
+		c.upgrade = func(rest []byte) error {
+			if err := c.startTLS(rest, cfg, true, t.handshakeTimeout()); err != nil {
+				return err
+			}
+			return c.negotiateHubCompression(hubMode)
+		}
+		return errSwitch
+	}
+	return c.negotiateHubCompression(info.Compression)
+}
+
+// negotiateHubCompression (leaf side) combines our remote's mode with the
+// hub's. To compress, the leaf sends a short INFO with its mode, in the
+// clear, and switches; the hub answers with its INFO compressed, and only
+// then comes CONNECT.
+func (c *client) negotiateHubCompression(hubMode string) error {
+	ls := c.leaf
+	ls.negotiated = true
+	co := &ls.remote.Compression
+	if !compress.Wants(co.Mode) {
+		ls.compression = co.Mode
+		return c.sendLeafConnect()
+	}
+	cm, err := negotiateCompression(co, hubMode, ls.start)
+	if err != nil {
+		c.sendErr(err.Error())
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	ls.compression = cm
+	if !compress.Compresses(cm) {
+		return c.sendLeafConnect()
+	}
+	s := c.srv
+	info := leaf.Info{
+		ID: s.id, Name: s.opts.ServerName, Version: Version, Proto: leaf.ProtoVersion,
+		Headers: true, MaxPayload: s.opts.MaxPayload, ClientID: c.cid,
+		Compression: infoCompression(co, cm),
+	}
+	b, _ := json.Marshal(&info)
+	c.enqueue(string(protocol.AppendInfo(nil, b)))
+	ls.awaitInfo = true
+	c.upgrade = func(rest []byte) error { return c.startS2(rest, cm) }
+	return errSwitch
+}
+
+// sendLeafConnect sends our CONNECT to the hub and registers the link.
+func (c *client) sendLeafConnect() error {
+	ls := c.leaf
+	s := c.srv
 	s.mu.Lock()
 	cluster := s.opts.ServerName
 	if s.routeConfigured() {
 		cluster = s.clusterName
 	}
 	s.mu.Unlock()
+	mode := ls.compression
+	if mode == "" {
+		mode = leaf.CompressNotSupported
+	}
 	ci := leaf.Connect{
 		Version:       Version,
 		User:          ls.url.User,
@@ -131,7 +250,7 @@ func (c *client) processHubInfo(arg []byte) error {
 		Name:          s.opts.ServerName,
 		Cluster:       cluster,
 		Headers:       true,
-		CompressMode:  leaf.CompressNotSupported,
+		CompressMode:  mode,
 		RemoteAccount: globalAccount,
 		Proto:         leaf.ProtoVersion,
 	}

@@ -2,6 +2,7 @@ package fern
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 
@@ -68,6 +69,10 @@ type Options struct {
 	// Logger receives the server's logs. Default: discard.
 	Logger *slog.Logger
 
+	// TLS, if set, makes the client port require TLS: INFO says
+	// tls_required and the handshake follows it.
+	TLS *TLSOptions
+
 	// Authorization holds client credentials and leaf admission rules.
 	Authorization Authorization
 	// Cluster configures routes to other servers (not built yet).
@@ -131,6 +136,10 @@ type ClusterOptions struct {
 	// RetryInterval is the first delay before redialling a route; it
 	// doubles per failure up to 30 times its value. Default 1s.
 	RetryInterval time.Duration
+	// Compression is the route S2 compression mode, negotiated with each
+	// peer as the official server does. Default "accept": compress only
+	// when the peer asks for it.
+	Compression CompressionOptions
 }
 
 // Set reports whether the cluster block asks for a cluster listener or routes.
@@ -145,10 +154,24 @@ type LeafNodeOptions struct {
 	ReconnectInterval time.Duration
 	// AllowedLeafCIDRs is leafnodes { authorization { allowed_leaf_cidrs } }.
 	AllowedLeafCIDRs []netip.Prefix
+	// User and Password, if set, are what leafs must send in CONNECT
+	// (leafnodes { authorization { user, password } }); otherwise leafs
+	// authenticate like clients (Options.Authorization).
+	User     string
+	Password string
+	// AuthTimeout bounds how long a leaf has to send CONNECT. Default:
+	// Authorization.Timeout.
+	AuthTimeout time.Duration
 	// Dial, if set, opens the connections to remotes (an embedder's hook:
 	// a custom transport, or a fixed source address). Default: a TCP dial
 	// with a 1 s timeout.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// TLS, if set, makes the leafnodes listener require TLS.
+	TLS *TLSOptions
+	// Compression is the S2 mode offered to leafs on the leafnodes
+	// listener. Default "s2_auto" (as officially): the level follows the
+	// round-trip time, uncompressed framing up to 10 ms.
+	Compression CompressionOptions
 }
 
 // Set reports whether the leaf block asks for a listener or remotes.
@@ -156,7 +179,48 @@ func (l LeafNodeOptions) Set() bool { return l.Port != 0 || len(l.Remotes) > 0 }
 
 // RemoteLeafOptions is one entry of leafnodes.remotes.
 type RemoteLeafOptions struct {
+	// URLs are tried in order (nats://, tls://, ws://, wss://), with
+	// optional user:password@ credentials for the hub.
 	URLs []string
+	// TLS configures the TLS client side. It is used when the hub asks
+	// for TLS (INFO tls_required) or the URL is tls:// or wss://; without
+	// it the system roots verify the hub.
+	TLS *TLSOptions
+	// Compression is the S2 mode asked of the hub. Default "s2_auto".
+	Compression CompressionOptions
+}
+
+// TLSOptions is a `tls {}` block.
+type TLSOptions struct {
+	// CertFile and KeyFile are this side's PEM certificate and key
+	// (required on a listener; on a dialling side, a client certificate).
+	CertFile string
+	KeyFile  string
+	// CAFile holds the PEM roots that verify the other side. Default: the
+	// system roots.
+	CAFile string
+	// Verify (listeners) requires and verifies client certificates.
+	Verify bool
+	// Insecure (dialling side) skips verifying the server's certificate.
+	Insecure bool
+	// Timeout bounds the handshake. Default 2s.
+	Timeout time.Duration
+	// Config, if set, is used instead of the file fields (embedders).
+	Config *tls.Config
+}
+
+// CompressionOptions is a `compression` setting: a mode and, for
+// "s2_auto", the round-trip thresholds that pick the level.
+type CompressionOptions struct {
+	// Mode is one of "off", "accept", "s2_auto", "s2_uncompressed",
+	// "s2_fast", "s2_better", "s2_best" (aliases as officially: on,
+	// enabled, true, disabled, false, auto, fast, better, best). Empty
+	// means the block's default.
+	Mode string
+	// RTTThresholds (s2_auto): up to 4 ascending values; a round trip up
+	// to the first picks uncompressed, then fast, better, best. Default
+	// 10ms, 50ms, 100ms, 250ms.
+	RTTThresholds []time.Duration
 }
 
 // WebsocketOptions is the `websocket {}` block: clients (nats.go with
@@ -165,9 +229,11 @@ type RemoteLeafOptions struct {
 type WebsocketOptions struct {
 	Host string
 	Port int // -1: ephemeral
-	// NoTLS must be set: Fern has no TLS yet, and like the official server
-	// it does not serve WebSocket in the clear unless told to.
+	// NoTLS serves WebSocket in the clear. Like the official server, Fern
+	// refuses a websocket block with neither TLS nor no_tls.
 	NoTLS bool
+	// TLS makes the listener serve wss:// (TLS first, then the upgrade).
+	TLS *TLSOptions
 }
 
 // JetStreamOptions is the `jetstream {}` block.

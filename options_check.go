@@ -4,8 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"time"
+
+	"github.com/fernmq/fern/internal/compress"
+)
+
+// Compression defaults, as the official server's: routes accept what the
+// peer asks for and "on" means s2_fast; leafs adapt to the round-trip time.
+const (
+	clusterCompressionDefault = compress.Accept
+	clusterCompressionOn      = compress.S2Fast
+	leafCompressionDefault    = compress.S2Auto
+	leafCompressionOn         = compress.S2Auto
 )
 
 // withDefaults returns a copy of o with every zero field set to its
@@ -57,6 +68,9 @@ func (o *Options) withDefaults() Options {
 	if c.Authorization.Timeout == 0 {
 		c.Authorization.Timeout = DefaultAuthTimeout
 	}
+	if c.LeafNode.AuthTimeout == 0 {
+		c.LeafNode.AuthTimeout = c.Authorization.Timeout
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -67,10 +81,40 @@ func (o *Options) withDefaults() Options {
 	c.LeafNode.AllowedLeafCIDRs = append(c.LeafNode.AllowedLeafCIDRs[:0:0], c.LeafNode.AllowedLeafCIDRs...)
 	remotes := make([]RemoteLeafOptions, len(c.LeafNode.Remotes))
 	for i, r := range c.LeafNode.Remotes {
-		remotes[i] = RemoteLeafOptions{URLs: append([]string(nil), r.URLs...)}
+		remotes[i] = RemoteLeafOptions{
+			URLs:        append([]string(nil), r.URLs...),
+			TLS:         cloneTLS(r.TLS),
+			Compression: defaultCompression(r.Compression, leafCompressionDefault, leafCompressionOn),
+		}
 	}
 	c.LeafNode.Remotes = remotes
+	c.TLS = cloneTLS(c.TLS)
+	c.LeafNode.TLS = cloneTLS(c.LeafNode.TLS)
+	c.Websocket.TLS = cloneTLS(c.Websocket.TLS)
+	c.Cluster.Compression = defaultCompression(c.Cluster.Compression, clusterCompressionDefault, clusterCompressionOn)
+	c.LeafNode.Compression = defaultCompression(c.LeafNode.Compression, leafCompressionDefault, leafCompressionOn)
 	return c
+}
+
+// cloneTLS copies a TLS block so the caller's later edits stay private
+// (a tls.Config in it is cloned whenever it is used).
+func cloneTLS(t *TLSOptions) *TLSOptions {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+// defaultCompression normalizes a compression mode (def when empty, on
+// for "on") and its s2_auto thresholds. A bad setting is returned as given
+// for validate to report.
+func defaultCompression(c CompressionOptions, def, on string) CompressionOptions {
+	mode, rtts, err := compress.Normalize(c.Mode, def, on, c.RTTThresholds)
+	if err != nil {
+		return CompressionOptions{Mode: c.Mode, RTTThresholds: slices.Clone(c.RTTThresholds)}
+	}
+	return CompressionOptions{Mode: mode, RTTThresholds: rtts}
 }
 
 // validate checks a defaulted Options value.
@@ -102,8 +146,51 @@ func (o *Options) validate() error {
 	if o.PingMax < 0 {
 		bad("PingMax", o.PingMax, "must be positive")
 	}
+	errs = append(errs, o.checkTransport()...)
 	errs = append(errs, o.missingFeatures()...)
 	return errors.Join(errs...)
+}
+
+// checkTransport reports bad compression modes and TLS blocks that cannot
+// be loaded (each error names the field and, for TLS, the file).
+func (o *Options) checkTransport() []error {
+	var errs []error
+	mode := func(field string, c CompressionOptions, def, on string) {
+		if _, _, err := compress.Normalize(c.Mode, def, on, c.RTTThresholds); err != nil {
+			errs = append(errs, fmt.Errorf("fern: invalid option %s (%q, thresholds %v): %w", field, c.Mode, c.RTTThresholds, err))
+		}
+	}
+	mode("Cluster.Compression", o.Cluster.Compression, clusterCompressionDefault, clusterCompressionOn)
+	mode("LeafNode.Compression", o.LeafNode.Compression, leafCompressionDefault, leafCompressionOn)
+	tlsErr := func(field string, t *TLSOptions, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("fern: invalid option %s: %w", field, err))
+		}
+		if t != nil && t.Timeout < 0 {
+			errs = append(errs, fmt.Errorf("fern: invalid option %s.Timeout=%v: must not be negative", field, t.Timeout))
+		}
+	}
+	listener := func(field string, t *TLSOptions) {
+		if t != nil {
+			_, err := t.serverConfig()
+			tlsErr(field, t, err)
+		}
+	}
+	listener("TLS", o.TLS)
+	listener("LeafNode.TLS", o.LeafNode.TLS)
+	listener("Websocket.TLS", o.Websocket.TLS)
+	for i, r := range o.LeafNode.Remotes {
+		mode(fmt.Sprintf("LeafNode.Remotes[%d].Compression", i), r.Compression, leafCompressionDefault, leafCompressionOn)
+		if r.TLS != nil {
+			_, err := r.TLS.clientConfig("")
+			tlsErr(fmt.Sprintf("LeafNode.Remotes[%d].TLS", i), r.TLS, err)
+		}
+	}
+	if o.Websocket.Port != 0 && o.Websocket.TLS == nil && !o.Websocket.NoTLS {
+		// The official server's words (server/websocket.go).
+		errs = append(errs, fmt.Errorf("%w: websocket requires TLS configuration (set Websocket.TLS, or NoTLS to serve ws://)", ErrTLSConfig))
+	}
+	return errs
 }
 
 // missingFeatures names every configured feature Fern does not have yet.
@@ -112,16 +199,6 @@ func (o *Options) missingFeatures() []error {
 	var errs []error
 	need := func(block, feature string) {
 		errs = append(errs, fmt.Errorf("%w: %s (configured by %s)", ErrNotImplemented, feature, block))
-	}
-	for _, r := range o.LeafNode.Remotes {
-		for _, u := range r.URLs {
-			if strings.HasPrefix(u, "wss://") || strings.HasPrefix(u, "tls://") {
-				need("leafnodes.remotes url "+u, "TLS")
-			}
-		}
-	}
-	if o.Websocket.Port != 0 && !o.Websocket.NoTLS {
-		need("websocket {} without no_tls: true", "TLS")
 	}
 	if o.JetStream.Enabled {
 		need("jetstream {}", "JetStream")

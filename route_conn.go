@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fernmq/fern/internal/compress"
 	"github.com/fernmq/fern/protocol"
 	"github.com/fernmq/fern/route"
 )
@@ -16,6 +17,13 @@ import (
 //
 //	accept side: INFO ->, <- CONNECT, <- INFO: register
 //	solicit side: CONNECT ->, INFO ->, <- INFO: register
+//
+// With compression configured (the default "accept" counts) the solicit
+// side holds its INFO until it has the peer's, as officially, and puts
+// the negotiated mode in it. When the modes agree on S2, the INFO that
+// carries the mode is the last op in the clear on each side: both switch
+// to an S2 stream, re-send their INFO compressed and register on the
+// peer's second INFO.
 //
 // Registration keeps one route per remote server ID: the first registered
 // stays and a later duplicate is closed, as on the official server. When
@@ -43,11 +51,15 @@ type routeState struct {
 	url       route.URL // the URL dialled (solicited routes)
 	explicit  bool      // from cluster.routes (retried forever)
 
+	start time.Time // when the connection began (s2_auto measures from it)
+
 	// Read goroutine only until registered, then read-only.
-	gotConnect bool
-	remoteID   string
-	info       route.Info
-	gossipURL  string // where other servers can dial this peer
+	gotConnect  bool
+	negotiated  bool   // compression negotiation is over
+	compression string // the negotiated mode
+	remoteID    string
+	info        route.Info
+	gossipURL   string // where other servers can dial this peer
 
 	registered atomic.Bool
 	// outcome is set when registration fails, for the solicit loop.
@@ -205,7 +217,8 @@ func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
 		MaxPayload:     -1,                         // routes carry whatever a client could
 		Accept:         protocol.RouteOps,
 	})
-	c.route = &routeState{solicited: u != nil, explicit: explicit}
+	c.route = &routeState{solicited: u != nil, explicit: explicit, start: time.Now()}
+	co := &s.opts.Cluster.Compression
 	if u != nil {
 		c.route.url = *u
 	}
@@ -229,7 +242,9 @@ func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
 	} else if s.opts.Cluster.User != "" {
 		c.authTimer = time.AfterFunc(s.opts.Cluster.AuthTimeout, c.authTimeout)
 	}
-	c.out = protocol.AppendInfo(c.out, s.routeInfoJSONLocked(""))
+	if u == nil || !compress.Wants(co.Mode) {
+		c.out = protocol.AppendInfo(c.out, s.routeInfoJSONLocked("", co.Mode))
+	}
 	s.mu.Unlock()
 
 	c.log.Debug("route connection", "solicited", u != nil)
@@ -237,21 +252,23 @@ func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
 	return c
 }
 
-// routeInfoJSONLocked is this server's route INFO; gossipIP, when set,
-// replaces the IP field (forwarding another server's INFO uses its own).
-func (s *Server) routeInfoJSONLocked(gossipIP string) []byte {
+// routeInfoJSONLocked is this server's route INFO with the compression
+// mode to announce; gossipIP, when set, replaces the IP field (forwarding
+// another server's INFO uses its own).
+func (s *Server) routeInfoJSONLocked(gossipIP, compression string) []byte {
 	info := route.Info{
-		ID:         s.id,
-		Name:       s.opts.ServerName,
-		Version:    Version,
-		Proto:      route.ProtoVersion,
-		Go:         goVersion(),
-		Host:       s.opts.Cluster.Host,
-		Headers:    true,
-		MaxPayload: s.opts.MaxPayload,
-		Cluster:    s.clusterName,
-		Dynamic:    s.clusterDynamic,
-		AuthReq:    s.opts.Cluster.User != "",
+		ID:          s.id,
+		Name:        s.opts.ServerName,
+		Version:     Version,
+		Proto:       route.ProtoVersion,
+		Go:          goVersion(),
+		Host:        s.opts.Cluster.Host,
+		Headers:     true,
+		MaxPayload:  s.opts.MaxPayload,
+		Cluster:     s.clusterName,
+		Dynamic:     s.clusterDynamic,
+		AuthReq:     s.opts.Cluster.User != "",
+		Compression: compression,
 	}
 	if info.Host == "" {
 		info.Host = s.opts.Host

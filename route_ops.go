@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/fernmq/fern/internal/compress"
 	"github.com/fernmq/fern/protocol"
 	"github.com/fernmq/fern/route"
 )
@@ -122,6 +123,14 @@ func (c *client) processRouteInfo(arg []byte) error {
 			c.closeAfterFlush(reasonRouteToSelf)
 			return errStop
 		}
+		if !rs.negotiated {
+			if err := c.negotiateRouteCompression(info.Compression); err != nil {
+				return err // errSwitch: registration waits for the compressed INFO
+			}
+		} else if rs.solicited && compress.Wants(s.opts.Cluster.Compression.Mode) {
+			// Our held INFO, now compressed.
+			c.enqueue(string(protocol.AppendInfo(nil, s.routeInfoLocked(infoCompression(&s.opts.Cluster.Compression, rs.compression)))))
+		}
 		if !s.agreeClusterName(&info) {
 			rs.outcome.Store(reasonClusterName)
 			c.closeAfterFlush(reasonClusterName)
@@ -144,6 +153,56 @@ func (c *client) processRouteInfo(arg []byte) error {
 	}
 	s.learnServer(&info)
 	return nil
+}
+
+// negotiateRouteCompression runs on the peer's first INFO. Without S2 it
+// sends the solicit side's held INFO and returns nil: registration
+// proceeds. With S2 it sends (solicit side: before switching, in the
+// clear) or re-sends (accept side: after switching) our INFO and returns
+// errSwitch.
+func (c *client) negotiateRouteCompression(peerMode string) error {
+	s := c.srv
+	rs := c.route
+	rs.negotiated = true
+	co := &s.opts.Cluster.Compression
+	if !compress.Wants(co.Mode) {
+		rs.compression = co.Mode
+		return nil // our INFO went out on connect
+	}
+	cm, err := negotiateCompression(co, peerMode, rs.start)
+	if err != nil {
+		c.sendErr(err.Error())
+		c.closeAfterFlush(reasonProtocol)
+		return errStop
+	}
+	rs.compression = cm
+	info := protocol.AppendInfo(nil, s.routeInfoLocked(infoCompression(co, cm)))
+	if !compress.Compresses(cm) {
+		if rs.solicited {
+			c.enqueue(string(info))
+		}
+		return nil
+	}
+	if rs.solicited {
+		c.enqueue(string(info))
+		c.upgrade = func(rest []byte) error { return c.startS2(rest, cm) }
+		return errSwitch
+	}
+	c.upgrade = func(rest []byte) error {
+		if err := c.startS2(rest, cm); err != nil {
+			return err
+		}
+		c.enqueue(string(info))
+		return nil
+	}
+	return errSwitch
+}
+
+// routeInfoLocked is routeInfoJSONLocked taking s.mu.
+func (s *Server) routeInfoLocked(compression string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.routeInfoJSONLocked("", compression)
 }
 
 // gossipURL is where other servers can dial the peer: its advertised IP,
@@ -231,7 +290,7 @@ func (s *Server) registerRoute(c *client) bool {
 func (s *Server) peerInfoJSONLocked(c *client) []byte {
 	info := c.route.info
 	info.IP = c.route.gossipURL
-	info.Nonce = ""
+	info.Nonce, info.Compression = "", ""
 	b, _ := json.Marshal(&info)
 	return b
 }

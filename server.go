@@ -2,6 +2,7 @@ package fern
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -60,6 +61,9 @@ type Server struct {
 	leafConns map[uint64]*client // every leaf connection, for shutdown
 	leafCIDRs *auth.CIDRList     // allowed_leaf_cidrs (read-only)
 
+	// TLS of the client, leafnodes and websocket listeners (nil: none).
+	clientTLS, leafTLS, wsTLS *tls.Config
+
 	// ctx is cancelled by Shutdown; dials use it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -106,6 +110,19 @@ func NewServer(opts *Options) (*Server, error) {
 		s.clusterName, s.clusterDynamic = newServerID()[1:23], true
 	}
 	s.log = o.Logger.With("server", s.opts.ServerName)
+	for _, l := range []struct {
+		opts *TLSOptions
+		cfg  **tls.Config
+	}{{o.TLS, &s.clientTLS}, {o.LeafNode.TLS, &s.leafTLS}, {o.Websocket.TLS, &s.wsTLS}} {
+		if l.opts == nil {
+			continue
+		}
+		cfg, err := l.opts.serverConfig()
+		if err != nil {
+			return nil, err
+		}
+		*l.cfg = cfg
+	}
 	return s, nil
 }
 
@@ -147,7 +164,7 @@ func (s *Server) Start() error {
 	s.started = true
 	s.log.Info("listening for client connections", "addr", ln.Addr().String(), "version", Version)
 	s.accept.Add(1)
-	go s.acceptLoop(ln, "client", s.createClient)
+	go s.acceptLoop(ln, "client", func(nc net.Conn) { s.createClientTLS(nc, s.clientTLS) })
 	close(s.ready)
 	return nil
 }

@@ -161,7 +161,6 @@ func TestNewServerNamesMissingFeatures(t *testing.T) {
 		opts fern.Options
 		want string
 	}{
-		{"leaf over TLS websocket", fern.Options{LeafNode: fern.LeafNodeOptions{Remotes: []fern.RemoteLeafOptions{{URLs: []string{"wss://127.0.0.1:8080"}}}}}, "TLS"},
 		{"jetstream", fern.Options{JetStream: fern.JetStreamOptions{Enabled: true}}, "JetStream"},
 	}
 	for _, tc := range cases {

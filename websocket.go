@@ -1,6 +1,7 @@
 package fern
 
 import (
+	"crypto/tls"
 	"net"
 	"time"
 
@@ -22,7 +23,12 @@ func (s *Server) startWebsocketLocked() error {
 		return err
 	}
 	s.wsLn = ln
-	s.log.Info("listening for websocket connections", "addr", ln.Addr().String())
+	s.log.Info("listening for websocket connections", "addr", ln.Addr().String(), "tls", s.wsTLS != nil)
+	if s.wsTLS != nil {
+		// wss://: TLS first (the handshake runs on the first read, in the
+		// upgrade goroutine), then the HTTP upgrade.
+		ln = tls.NewListener(ln, s.wsTLS)
+	}
 	s.accept.Add(1)
 	go s.acceptLoop(ln, "websocket", func(nc net.Conn) {
 		// The handshake reads from the socket: not in the accept loop.
@@ -40,7 +46,7 @@ func (s *Server) upgradeWebsocket(nc net.Conn) {
 		return
 	}
 	if ws.IsLeafPath(path) {
-		s.createLeaf(conn, nil)
+		s.createLeaf(conn, nil, nil)
 		return
 	}
 	s.createClient(conn)

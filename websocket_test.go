@@ -2,6 +2,7 @@ package fern
 
 import (
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -70,9 +71,10 @@ func TestWebsocketLeaf(t *testing.T) {
 	waitFor(t, "both directions over websocket", func() bool { return down.Load() == 1 && up.Load() == 1 })
 }
 
-func TestWebsocketNeedsNoTLS(t *testing.T) {
+// Like the official server, a websocket listener needs TLS or no_tls.
+func TestWebsocketNeedsTLSOrNoTLS(t *testing.T) {
 	_, err := NewServer(&Options{Websocket: WebsocketOptions{Port: 8080}})
-	if !errors.Is(err, ErrNotImplemented) {
-		t.Fatalf("websocket without no_tls: got %v, want ErrNotImplemented (TLS)", err)
+	if !errors.Is(err, ErrTLSConfig) || !strings.Contains(err.Error(), "websocket requires TLS") {
+		t.Fatalf("websocket without TLS or no_tls: got %v", err)
 	}
 }

@@ -1,8 +1,7 @@
 package leaf
 
-// Info is the INFO a hub sends on a leaf connection. Fields follow the
-// official server; compression is never offered (Fern has no S2 yet), so
-// official leafs do not negotiate it.
+// Info is the INFO a hub sends on a leaf connection, and the short one a
+// leaf sends to negotiate compression. Fields follow the official server.
 type Info struct {
 	ID            string   `json:"server_id"`
 	Name          string   `json:"server_name"`
@@ -21,7 +20,8 @@ type Info struct {
 	ConnectInfo   bool     `json:"connect_info,omitempty"`
 	RemoteAccount string   `json:"remote_account,omitempty"`
 	LeafNodeURLs  []string `json:"leafnode_urls,omitempty"`
-	// Read but never set by Fern.
+	// Compression is the sender's S2 mode (see internal/compress); absent
+	// means it cannot compress.
 	Compression string `json:"compression,omitempty"`
 	TLSRequired bool   `json:"tls_required,omitempty"`
 }

@@ -22,6 +22,9 @@ type URL struct {
 	User   string
 	Pass   string
 	Path   string // WebSocket path
+	// Remote is the index of the remote (in the configuration) the URL
+	// came from; ParseURL leaves it 0 for the caller to set.
+	Remote int
 }
 
 // String is the URL without credentials.
@@ -29,6 +32,18 @@ func (u URL) String() string { return u.Scheme + "://" + u.Host + u.Path }
 
 // WebSocket reports whether the URL dials over WebSocket.
 func (u URL) WebSocket() bool { return u.Scheme == "ws" || u.Scheme == "wss" }
+
+// TLS reports whether the scheme asks for TLS (tls://, wss://).
+func (u URL) TLS() bool { return u.Scheme == "tls" || u.Scheme == "wss" }
+
+// Hostname is the host without the port (the TLS server name).
+func (u URL) Hostname() string {
+	h, _, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		return u.Host
+	}
+	return h
+}
 
 // ParseURL reads a remote URL: nats://, nats-leaf://, tls://, ws://, wss://.
 func ParseURL(s string) (URL, error) {

@@ -27,6 +27,13 @@ var (
 // not an *Error and ErrText reports false for it.
 var ErrInvalidArgs = errors.New("protocol: invalid arguments")
 
+// ErrPause, returned (or wrapped) by a handler, makes ParsePausable stop
+// after the current op and report how much of its buffer it consumed,
+// leaving the parser usable. It is how a server switches the transport
+// mid-stream: after an INFO that starts TLS or S2 compression, the bytes
+// that follow must be read through the new layer.
+var ErrPause = errors.New("protocol: parse paused")
+
 // ErrText returns the -ERR text of err if it is (or wraps) an *Error.
 func ErrText(err error) (string, bool) {
 	var e *Error

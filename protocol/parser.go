@@ -1,6 +1,9 @@
 package protocol
 
-import "bytes"
+import (
+	"bytes"
+	"errors"
+)
 
 // Defaults used when a Config field is zero (server/const.go).
 const (
@@ -112,33 +115,53 @@ func (p *Parser) Reset() {
 // wrapped with detail. After an error the parser must not be used again
 // (until Reset): further calls return the same error.
 func (p *Parser) Parse(buf []byte, h Handler) error {
+	_, err := p.ParsePausable(buf, h)
+	return err
+}
+
+// ParsePausable is Parse, except that a handler may stop it after its op
+// without failing the parser by returning an error that wraps ErrPause.
+// ParsePausable then returns how many bytes of buf were consumed (through
+// the end of that op) with the handler's error, and the parser stays
+// usable: the caller feeds it the rest of the stream, typically after
+// changing the transport under it (TLS, compression). For any other
+// result n is len(buf) on success and unspecified on error.
+func (p *Parser) ParsePausable(buf []byte, h Handler) (int, error) {
 	if p.err != nil {
-		return p.err
+		return 0, p.err
 	}
+	total := len(buf)
 	if len(p.pend) > 0 {
 		n, err := p.resume(buf, h)
 		if err != nil {
+			if errors.Is(err, ErrPause) {
+				p.release()
+				return n, err
+			}
 			p.err = err
-			return err
+			return 0, err
 		}
 		if len(p.pend) > 0 {
-			return nil // the op is still incomplete; all of buf is in pend
+			return total, nil // the op is still incomplete; all of buf is in pend
 		}
 		buf = buf[n:]
 	}
 	for len(buf) > 0 {
 		n, need, err := p.parseOp(buf, h, false)
 		if err != nil {
+			if errors.Is(err, ErrPause) {
+				return total - len(buf) + n, err
+			}
 			p.err = err
-			return err
+			return 0, err
 		}
 		if n == 0 {
 			p.stash(buf, need)
-			return nil
+			return total, nil
 		}
 		buf = buf[n:]
 	}
-	return nil
+	return total, nil
 }
 
 // parseOp parses the op at the start of data. It returns:
@@ -212,7 +235,7 @@ func (p *Parser) parseOp(data []byte, h Handler, resumed bool) (n, need int, err
 	}
 	if !def.payload {
 		if err := h.HandleOp(f); err != nil {
-			return 0, 0, err
+			return lineEnd, 0, err
 		}
 		return lineEnd, 0, nil
 	}
@@ -239,7 +262,7 @@ func (p *Parser) parseOp(data []byte, h Handler, resumed bool) (n, need int, err
 	}
 	f.Msg = data[lineEnd:end:end]
 	if err := h.HandleOp(f); err != nil {
-		return 0, 0, err
+		return end + 2, 0, err
 	}
 	return end + 2, 0, nil
 }

@@ -2,8 +2,7 @@ package route
 
 // Info is the INFO document on a route connection. Field names follow the
 // official server; fields Fern never sets are left out so that an official
-// peer treats Fern as a server without pooling, compression or leaf-origin
-// support.
+// peer treats Fern as a server without pooling or leaf-origin support.
 type Info struct {
 	ID          string   `json:"server_id"`
 	Name        string   `json:"server_name"`
@@ -30,8 +29,9 @@ type Info struct {
 	RoutePoolSize int    `json:"route_pool_size,omitempty"`
 	RoutePoolIdx  int    `json:"route_pool_idx,omitempty"`
 	RouteAccount  string `json:"route_account,omitempty"`
-	Compression   string `json:"compression,omitempty"`
-	LDM           bool   `json:"ldm,omitempty"`
+	// Compression is the sender's S2 mode (see internal/compress).
+	Compression string `json:"compression,omitempty"`
+	LDM         bool   `json:"ldm,omitempty"`
 }
 
 // Connect is the CONNECT document a soliciting server sends. Name is the

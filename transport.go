@@ -1,0 +1,163 @@
+package fern
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/fernmq/fern/internal/compress"
+	"github.com/fernmq/fern/protocol"
+)
+
+// Transport changes mid-connection. A connection starts in the clear; its
+// handshake can then switch it to TLS (after the INFO that says
+// tls_required) and to an S2 stream (after the INFOs that negotiate
+// compression). c.nc stays the raw connection (close, deadlines); c.rd and
+// c.wr are the layers reads and writes go through.
+//
+// The switch happens between two ops: the handler of the op that starts
+// it sets c.upgrade and returns errSwitch, which pauses the parser; the
+// read loop then runs the upgrade with the bytes that followed the op
+// (for S2 they are already compressed). An upgrade holds the writer,
+// writes what was queued before the switch on the old layer, installs the
+// new layers and releases the writer.
+
+const reasonTLSHandshake closeReason = "TLS handshake error"
+
+// errSwitch is returned by a handler that set c.upgrade.
+var errSwitch = fmt.Errorf("fern: switching transport: %w", protocol.ErrPause)
+
+// runUpgrade runs the pending upgrade (and any it chains), then flushes
+// what the pass queued. It reports false when the connection is closing.
+func (c *client) runUpgrade(rest []byte) bool {
+	for c.upgrade != nil {
+		up := c.upgrade
+		c.upgrade = nil
+		err := up(rest)
+		rest = nil
+		switch {
+		case err == nil, errors.Is(err, protocol.ErrPause):
+		case errors.Is(err, errStop):
+			c.flushQueued()
+			return false
+		default:
+			c.log.Warn("connection upgrade failed", "err", err)
+			c.closeNow(reasonTLSHandshake)
+			return false
+		}
+	}
+	c.flushQueued()
+	return true
+}
+
+// holdOutput waits for the writer to finish its current write and keeps
+// it from starting another until resumeOutput. It returns what was queued
+// (taken out of c.out) and the current write layer. Read goroutine only.
+func (c *client) holdOutput() ([]byte, io.Writer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.holdOut = true
+	for c.inflight > 0 {
+		c.outIdle.Wait()
+	}
+	out := c.out
+	c.out = nil
+	return out, c.wr
+}
+
+// resumeOutput ends a hold, making w (when not nil) the write layer.
+func (c *client) resumeOutput(w io.Writer) {
+	c.mu.Lock()
+	if w != nil {
+		c.wr = w
+	}
+	c.holdOut = false
+	c.mu.Unlock()
+	c.signalFlush()
+}
+
+// writeHeld writes b on w while the writer is held.
+func (c *client) writeHeld(w io.Writer, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteDeadline))
+	_, err := w.Write(b)
+	return err
+}
+
+// startTLS sends what is queued in the clear and runs the TLS handshake,
+// as the client (we dialled) or the server. Nothing may have arrived
+// after the op that started it: the peer waits for the handshake.
+func (c *client) startTLS(rest []byte, cfg *tls.Config, isClient bool, timeout time.Duration) error {
+	if len(rest) > 0 {
+		return errors.New("fern: data received before the TLS handshake")
+	}
+	pending, w := c.holdOutput()
+	if err := c.writeHeld(w, pending); err != nil {
+		c.resumeOutput(nil)
+		return err
+	}
+	var tc *tls.Conn
+	if isClient {
+		tc = tls.Client(c.nc, cfg)
+	} else {
+		tc = tls.Server(c.nc, cfg)
+	}
+	ctx, cancel := context.WithTimeout(c.srv.ctx, timeout)
+	err := tc.HandshakeContext(ctx)
+	cancel()
+	if err != nil {
+		c.resumeOutput(nil)
+		return fmt.Errorf("TLS handshake: %w", err)
+	}
+	c.rd = tc
+	c.resumeOutput(tc)
+	return nil
+}
+
+// startS2 sends what is queued on the current layer, then makes both
+// directions an S2 stream, writing at level. rest is what was read after
+// the op that started it: already part of the peer's S2 stream.
+func (c *client) startS2(rest []byte, level string) error {
+	pending, w := c.holdOutput()
+	if err := c.writeHeld(w, pending); err != nil {
+		c.resumeOutput(nil)
+		return err
+	}
+	r := c.rd
+	if len(rest) > 0 {
+		r = io.MultiReader(bytes.NewReader(bytes.Clone(rest)), r)
+	}
+	c.rd = compress.NewReader(r)
+	c.resumeOutput(compress.NewWriter(w, level))
+	c.log.Debug("S2 compression on", "level", level)
+	return nil
+}
+
+// negotiateCompression picks the mode this side writes with, from ours
+// and the peer's INFO value; s2_auto resolves by the time the handshake
+// took so far (about one round trip).
+func negotiateCompression(co *CompressionOptions, peer string, since time.Time) (string, error) {
+	cm, err := compress.Select(co.Mode, peer)
+	if err != nil {
+		return "", err
+	}
+	if cm == compress.S2Auto {
+		cm = compress.AutoLevel(time.Since(since), co.RTTThresholds)
+	}
+	return cm, nil
+}
+
+// infoCompression is the mode this side announces after negotiating: its
+// configured s2_auto stays s2_auto, otherwise the chosen mode.
+func infoCompression(co *CompressionOptions, chosen string) string {
+	if co.Mode == compress.S2Auto {
+		return compress.S2Auto
+	}
+	return chosen
+}
