@@ -60,7 +60,17 @@ const (
 	kindClient connKind = iota
 	kindRoute
 	kindLeaf
+	// kindInternal is an in-process client of the server itself
+	// (JetStream): no socket; its subscriptions call handlers and are
+	// never announced to routes or leafs.
+	kindInternal
 )
+
+// isRemote reports whether a connection is another server (route, leaf).
+func (c *client) isRemote() bool {
+	k := c.kind()
+	return k == kindRoute || k == kindLeaf
+}
 
 // subscription is one SUB of a client, or one RS+ of a route. It is the
 // value stored in the server's sublist.
@@ -78,6 +88,10 @@ type subscription struct {
 	// state guards insertion into and removal from the interest table
 	// against a concurrent close: subNew, subActive, subRemoved.
 	state atomic.Int32
+	// handler, set on in-process subscriptions (kindInternal), receives
+	// the message on the publisher's goroutine instead of an outbound
+	// buffer.
+	handler func(subject, reply string, hdr, data []byte)
 }
 
 const (

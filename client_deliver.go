@@ -20,10 +20,21 @@ import (
 func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	c.srv.subs.Match(subj, &c.result)
 	kind := c.kind()
+	fromRemote := kind == kindRoute || kind == kindLeaf
 	delivered := false
 	c.rtargets = c.rtargets[:0]
 	for _, sub := range c.result.Plain {
-		if dst := sub.client; dst.kind() != kindClient {
+		if sub.handler != nil {
+			// In-process subscriptions (JetStream) serve this server's
+			// own clients only: they are never announced, so what arrives
+			// from a route or leaf is not theirs.
+			if !fromRemote {
+				deliverInternal(sub, subj, reply, hdrSize, msg)
+				delivered = true
+			}
+			continue
+		}
+		if dst := sub.client; dst.isRemote() {
 			if c.canForwardTo(dst) {
 				c.addRemoteTarget(dst, "")
 			}
@@ -35,7 +46,7 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	}
 	for i := range c.result.Queues {
 		q := &c.result.Queues[i]
-		if kind != kindClient && !queueListHas(c.inQueues, q.Name) {
+		if fromRemote && !queueListHas(c.inQueues, q.Name) {
 			continue
 		}
 		if c.deliverQueue(q.Members, subj, reply, hdrSize, msg) {
@@ -69,6 +80,13 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrSi
 	start := rand.IntN(n)
 	for i := 0; i < n; i++ {
 		m := members[(start+i)%n]
+		if m.handler != nil {
+			if c.isRemote() {
+				continue
+			}
+			deliverInternal(m, subj, reply, hdrSize, msg)
+			return true
+		}
 		if m.client.kind() != kindClient {
 			continue
 		}
@@ -123,6 +141,15 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrSize int, msg
 		dst.removeSub(sub)
 	}
 	return true
+}
+
+// deliverInternal hands a message to an in-process subscription.
+func deliverInternal(sub *subscription, subj, reply []byte, hdrSize int, msg []byte) {
+	var hdr []byte
+	if hdrSize > 0 {
+		hdr = msg[:hdrSize:hdrSize]
+	}
+	sub.handler(string(subj), string(reply), hdr, msg[hdrSize:])
 }
 
 // noRespondersHdr is the status header block of a no-responders reply,

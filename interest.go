@@ -93,7 +93,7 @@ func (c *client) localInterest() bool {
 
 // leafWants reports whether leaf connection l must be told about sub.
 func (l *client) leafWants(sub *subscription) bool {
-	if sub.client == l {
+	if sub.client == l || sub.client.kind() == kindInternal {
 		return false
 	}
 	if l.leaf.solicited {

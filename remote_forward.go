@@ -70,7 +70,7 @@ func (c *client) addRemoteTarget(r *client, q string) {
 func (c *client) pickRemoteMember(members []*subscription) *subscription {
 	var total int64
 	for _, m := range members {
-		if m.client.kind() != kindClient && c.canForwardTo(m.client) {
+		if m.client.isRemote() && c.canForwardTo(m.client) {
 			total += int64(max(m.weight.Load(), 1))
 		}
 	}
@@ -79,7 +79,7 @@ func (c *client) pickRemoteMember(members []*subscription) *subscription {
 	}
 	n := rand.Int64N(total)
 	for _, m := range members {
-		if m.client.kind() == kindClient || !c.canForwardTo(m.client) {
+		if !m.client.isRemote() || !c.canForwardTo(m.client) {
 			continue
 		}
 		n -= int64(max(m.weight.Load(), 1))

@@ -1,0 +1,39 @@
+package jetstream
+
+// Host is what the engine needs from the server that embeds it: the
+// server package implements it, and tests use a fake. Messages reach the
+// engine through in-process subscriptions and leave it through
+// publishers; both take the same path as a client's (interest, queue
+// groups, routes, leafs, no-responders).
+type Host interface {
+	// Subscribe registers an in-process subscription on subject (with
+	// queue, when not empty). h runs on the publishing connection's
+	// goroutine for every matching message; the slices are valid only
+	// during the call, and h must not block (copy and hand off).
+	// In-process subscriptions are local to the server: they are not
+	// announced to routes or leaf nodes.
+	Subscribe(subject, queue string, h MsgHandler) (Subscription, error)
+	// NewPublisher returns a publisher for one goroutine.
+	NewPublisher() Publisher
+	// HasInterest reports whether anything would receive a message on
+	// subject.
+	HasInterest(subject string) bool
+}
+
+// MsgHandler receives a message: hdr is the raw header block
+// ("NATS/1.0\r\n...\r\n\r\n") or nil, data the payload.
+type MsgHandler func(subject, reply string, hdr, data []byte)
+
+// Subscription is an in-process subscription.
+type Subscription interface {
+	// Unsubscribe removes it; later calls do nothing.
+	Unsubscribe()
+}
+
+// Publisher sends messages as a local client would. A Publisher is not
+// safe for concurrent use: each goroutine that publishes has its own.
+type Publisher interface {
+	// Publish delivers a message (hdr may be nil). It does not block on
+	// receivers: their bytes are queued as for any publish.
+	Publish(subject, reply string, hdr, data []byte)
+}

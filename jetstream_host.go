@@ -1,0 +1,100 @@
+package fern
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/fernmq/fern/jetstream"
+	"github.com/fernmq/fern/subject"
+)
+
+// jsHost gives the JetStream engine its view of the server (package
+// jetstream declares the interface): in-process subscriptions whose
+// handlers run on the publishing connection's goroutine, and publishers
+// that deliver like a local client. Both are local to this server: they
+// are never announced to routes or leafs, and messages arriving from
+// routes or leafs do not reach them (JetStream serves this server's own
+// clients).
+type jsHost struct {
+	s *Server
+	// sys owns the in-process subscriptions.
+	sys *client
+
+	mu   sync.Mutex
+	next uint64 // sid counter
+}
+
+var _ jetstream.Host = (*jsHost)(nil)
+
+func newJSHost(s *Server) *jsHost {
+	return &jsHost{s: s, sys: s.newInternalClient()}
+}
+
+// newInternalClient builds a client without a socket, for in-process
+// subscriptions and publishers.
+func (s *Server) newInternalClient() *client {
+	c := &client{
+		srv:      s,
+		cid:      s.nextCID.Add(1),
+		opts:     &s.opts,
+		flushSet: make(map[*client]struct{}),
+		subs:     make(map[string]*subscription),
+		flushCh:  make(chan struct{}, 1),
+		closeCh:  make(chan struct{}),
+		log:      s.log,
+	}
+	c.kindv.Store(uint32(kindInternal))
+	c.conn = connectInfo{Echo: true, Headers: true}
+	c.headers, c.connected, c.authenticated = true, true, true
+	return c
+}
+
+type jsSubscription struct {
+	h   *jsHost
+	sub *subscription
+}
+
+// Subscribe registers an in-process subscription.
+func (h *jsHost) Subscribe(subj, queue string, fn jetstream.MsgHandler) (jetstream.Subscription, error) {
+	if !subject.Valid(subj) {
+		return nil, fmt.Errorf("fern: invalid subject %q", subj)
+	}
+	h.mu.Lock()
+	h.next++
+	sid := strconv.FormatUint(h.next, 10)
+	h.mu.Unlock()
+	sub := &subscription{client: h.sys, subject: subj, queue: queue, sid: []byte(sid), handler: fn}
+	if err := h.s.addSub(sub); err != nil {
+		return nil, err
+	}
+	return &jsSubscription{h: h, sub: sub}, nil
+}
+
+// Unsubscribe removes the subscription.
+func (js *jsSubscription) Unsubscribe() { js.h.s.removeSub(js.sub) }
+
+// NewPublisher returns a publisher for one goroutine.
+func (h *jsHost) NewPublisher() jetstream.Publisher {
+	return &jsPublisher{c: h.s.newInternalClient()}
+}
+
+// HasInterest reports whether anything would receive a message on subj.
+func (h *jsHost) HasInterest(subj string) bool { return h.s.HasInterest(subj) }
+
+// jsPublisher publishes through the normal delivery path. Its buffers are
+// reused, so publishing allocates nothing once they have grown.
+type jsPublisher struct {
+	c                *client
+	subj, reply, msg []byte
+}
+
+// Publish delivers a message as a local client would, then wakes the
+// writers of the connections it reached.
+func (p *jsPublisher) Publish(subj, reply string, hdr, data []byte) {
+	p.subj = append(p.subj[:0], subj...)
+	p.reply = append(p.reply[:0], reply...)
+	p.msg = append(append(p.msg[:0], hdr...), data...)
+	p.c.processMsg(p.subj, p.reply, len(hdr), p.msg)
+	p.c.flushQueued()
+}
