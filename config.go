@@ -121,7 +121,7 @@ const (
 		"websocket_compression ws_no_masking websocket_no_masking no_randomize dont_randomize " +
 		"first_info_timeout dial_timeout disabled proxy ignore_discovered_servers " +
 		"isolate_leafnode_interest isolate request_isolation jetstream_cluster_migrate js_cluster_migrate"
-	unsupportedJetStream = "domain sync sync_interval key ek encryption_key prev_key prev_ek " +
+	unsupportedJetStream = "domain key ek encryption_key prev_key prev_ek " +
 		"prev_encryption_key cipher extension_hint limits unique_tag strict max_outstanding_catchup " +
 		"max_buffered_msgs max_buffered_size request_queue_limit tpm max_catchup"
 )
@@ -391,6 +391,12 @@ func (d *configDecoder) jetstream(path string, n *conf.Node) {
 			d.storageSize(k, v, &js.MaxFileStore)
 		case "enabled", "enable":
 			d.boolean(k, v, &js.Enabled)
+		case "sync", "sync_interval":
+			if v.Kind == conf.String && strings.EqualFold(v.Str, "always") {
+				js.SyncAlways = true
+			} else {
+				d.duration(k, v, &js.SyncInterval)
+			}
 		default:
 			d.unknown(path, e, unsupportedJetStream)
 		}

@@ -333,9 +333,10 @@ func (s *Server) leafInfoJSON(c *client, kind leafInfoKind, tlsRequired bool) []
 	switch {
 	case kind == leafInfoCompressed:
 		info.Compression = infoCompression(co, c.leaf.compression)
-	case kind == leafInfoFirst && compress.Wants(co.Mode):
-		// Offered on the leafnodes port only: a leaf on the client port
-		// sees a client INFO, which never offers compression.
+	case kind == leafInfoFirst && co.Mode != compress.NotSupported:
+		// On the leafnodes port only: a leaf on the client port sees a
+		// client INFO, which never offers compression. "off" is sent as
+		// such (the leaf then says "off" too), as officially.
 		info.Compression = co.Mode
 	}
 	if s.leafLn != nil {

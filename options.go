@@ -238,10 +238,21 @@ type WebsocketOptions struct {
 
 // JetStreamOptions is the `jetstream {}` block.
 type JetStreamOptions struct {
-	Enabled        bool
+	Enabled bool
+	// StoreDir holds the streams (default: a "fern-jetstream" directory
+	// under the system temp dir, as officially).
 	StoreDir       string
 	MaxMemoryStore int64
 	MaxFileStore   int64
+	// Durability of acknowledged publishes (sync / sync_interval). By
+	// default a PubAck is sent only once the message is fsynced, with the
+	// fsyncs of concurrent publishes batched into one (group commit).
+	// SyncAlways fsyncs each message before its PubAck ("always").
+	// SyncInterval > 0 acknowledges after the write and fsyncs every
+	// interval (the official default, 2 minutes: acknowledged data can be
+	// lost in an OS crash, not in a process crash).
+	SyncAlways   bool
+	SyncInterval time.Duration
 }
 
 // ErrNotImplemented is wrapped by errors for configured features Fern does

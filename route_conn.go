@@ -150,14 +150,14 @@ func (s *Server) solicitRoute(u route.URL, explicit bool, retries int) {
 			return
 		case reason == reasonDuplicateRoute:
 			// Another connection to that server won; wait for it to end.
-			s.waitRouteGone(c.route.remoteID)
+			s.waitRouteGone(s.routeRemoteID(c))
 			if !explicit {
 				return
 			}
 		case c.route.registered.Load():
 			// A gossiped route gets its retries again: when two servers
 			// closed each other's duplicate, this is what reconnects them.
-			s.log.Info("route lost, reconnecting", "url", u.String(), "remote", c.route.remoteID)
+			s.log.Info("route lost, reconnecting", "url", u.String(), "remote", s.routeRemoteID(c))
 			failures = 0
 		default:
 			failures++

@@ -103,7 +103,9 @@ func (c *client) processRouteConnect(arg []byte) error {
 	c.authenticated = true
 	c.mu.Unlock()
 	c.route.gotConnect = true
-	c.route.remoteID = ci.Name
+	s.mu.Lock()
+	c.route.remoteID = ci.Name // read by dropRoute, from any goroutine
+	s.mu.Unlock()
 	return nil
 }
 
@@ -137,7 +139,9 @@ func (c *client) processRouteInfo(arg []byte) error {
 			return errStop
 		}
 		rs.info = info
+		s.mu.Lock()
 		rs.remoteID = info.ID
+		s.mu.Unlock()
 		rs.gossipURL = gossipURL(&info, c.nc)
 		if !s.registerRoute(c) {
 			return errStop
@@ -338,15 +342,23 @@ func (s *Server) learnServer(info *route.Info) {
 // connection to the same server is not mistaken for a duplicate.
 func (s *Server) dropRoute(c *client) {
 	s.mu.Lock()
-	was := s.routes[c.route.remoteID] == c
+	id := c.route.remoteID
+	was := s.routes[id] == c
 	if was {
-		delete(s.routes, c.route.remoteID)
+		delete(s.routes, id)
 	}
 	s.mu.Unlock()
 	if was {
-		c.log.Info("route removed", "remote_id", c.route.remoteID, "reason", c.reason)
+		c.log.Info("route removed", "remote_id", id, "reason", c.reason)
 		s.pushClientInfo()
 	}
+}
+
+// routeRemoteID is the peer's server ID as known so far (any goroutine).
+func (s *Server) routeRemoteID(c *client) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return c.route.remoteID
 }
 
 // unregisterRoute runs when a route connection has fully ended.

@@ -60,6 +60,10 @@ type NodeSpec struct {
 	// 3; -1: no pooling, as a pre-2.10 server, which is how official servers
 	// treat Fern).
 	PoolSize int
+	// Compression is the route S2 compression mode ("off", "accept",
+	// "s2_auto", "s2_uncompressed", "s2_fast", "s2_better", "s2_best");
+	// empty keeps each implementation's default, "accept" for both.
+	Compression string
 	// Logger, if set, receives the node's logs; an official server logs
 	// debug lines if the logger is enabled for slog.LevelDebug, and trace
 	// lines (every protocol message) for LevelDebug-4.
@@ -115,6 +119,7 @@ func (n *Node) startFern() error {
 			Port:          sp.ClusterPort,
 			Routes:        sp.Routes,
 			RetryInterval: sp.RetryInterval,
+			Compression:   fern.CompressionOptions{Mode: sp.Compression},
 		},
 	})
 	if err != nil {
@@ -150,10 +155,11 @@ func (n *Node) startOfficial() error {
 		NoLog:      true,
 		NoSigs:     true,
 		Cluster: server.ClusterOpts{
-			Name:     sp.Cluster,
-			Host:     "127.0.0.1",
-			Port:     sp.ClusterPort,
-			PoolSize: sp.PoolSize,
+			Name:        sp.Cluster,
+			Host:        "127.0.0.1",
+			Port:        sp.ClusterPort,
+			PoolSize:    sp.PoolSize,
+			Compression: server.CompressionOpts{Mode: sp.Compression},
 		},
 		Routes: server.RoutesFromStr(strings.Join(sp.Routes, ",")),
 	})
@@ -268,6 +274,19 @@ func (n *Node) NumRemotes() int {
 	return 0
 }
 
+// HasInterest reports whether the running server knows a subscription
+// matching subject: a local client's or one learned from a route (false
+// when stopped).
+func (n *Node) HasInterest(subject string) bool {
+	switch {
+	case n.fern != nil:
+		return n.fern.HasInterest(subject)
+	case n.official != nil:
+		return n.official.GlobalAccount().SubscriptionInterest(subject)
+	}
+	return false
+}
+
 // RouteConns maps each remote server ID to the number of route connections
 // this server holds to it. Only the official server exposes this (through
 // its /routez data); for a Fern node ok is false.
@@ -284,6 +303,25 @@ func (n *Node) RouteConns() (conns map[string]int, ok bool) {
 		conns[r.RemoteID]++
 	}
 	return conns, true
+}
+
+// RouteCompression maps each remote server ID to the compression modes
+// this server's route connections to it settled on (the level each writes
+// with: "off", "s2_fast", ...). Only the official server exposes this;
+// for a Fern node ok is false.
+func (n *Node) RouteCompression() (modes map[string][]string, ok bool) {
+	if n.official == nil {
+		return nil, false
+	}
+	rz, err := n.official.Routez(nil)
+	if err != nil {
+		return nil, false
+	}
+	modes = make(map[string][]string)
+	for _, r := range rz.Routes {
+		modes[r.RemoteID] = append(modes[r.RemoteID], r.Compression)
+	}
+	return modes, true
 }
 
 // pooled reports whether the node pools route connections (an official

@@ -39,10 +39,20 @@ type LeafSpec struct {
 	// ReconnectInterval is the leaf's redial delay; 0 is the default (1 s
 	// for both implementations).
 	ReconnectInterval time.Duration
-	// NoCompression turns off the official server's leaf compression
-	// (s2_auto by default on both ends), so that a relay between two
-	// official servers can read the protocol. Fern never compresses.
+	// NoCompression turns leaf compression off, on the leafnodes listener
+	// and on the remote, for either implementation (both default to
+	// s2_auto, which frames the stream as S2 even when, on loopback, it
+	// does not compress), so that a relay can read the protocol. It wins
+	// over Compression.
 	NoCompression bool
+	// Compression, if not empty, is the S2 mode ("off", "accept",
+	// "s2_auto", "s2_uncompressed", "s2_fast", "s2_better", "s2_best") of
+	// both the leafnodes listener and the remote; empty keeps each
+	// implementation's default (s2_auto).
+	Compression string
+	// TLS, if set, makes the leafnodes listener require TLS and verify
+	// client certificates, and makes the remote dial its hubs with TLS.
+	TLS *TLSFiles
 	// IgnoreDiscovered keeps an official leaf on its configured hub URLs:
 	// by default it also dials the leafnode_urls its hub announces (so a
 	// leaf that dialled through a relay would redial the hub directly).
@@ -95,8 +105,18 @@ func (ls *LeafServer) startFern() error {
 	if sp.LeafListen {
 		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", -1
 	}
+	o.LeafNode.Compression = fern.CompressionOptions{Mode: sp.compressionMode()}
+	if sp.LeafListen && sp.TLS != nil {
+		o.LeafNode.TLS = &fern.TLSOptions{CertFile: sp.TLS.Cert, KeyFile: sp.TLS.Key, CAFile: sp.TLS.CA,
+			Verify: true, Timeout: leafTLSTimeout}
+	}
 	if len(sp.Hubs) > 0 {
-		o.LeafNode.Remotes = []fern.RemoteLeafOptions{{URLs: sp.Hubs}}
+		r := fern.RemoteLeafOptions{URLs: sp.Hubs, Compression: fern.CompressionOptions{Mode: sp.compressionMode()}}
+		if sp.TLS != nil {
+			r.TLS = &fern.TLSOptions{CertFile: sp.TLS.ClientCert, KeyFile: sp.TLS.ClientKey, CAFile: sp.TLS.CA,
+				Timeout: leafTLSTimeout}
+		}
+		o.LeafNode.Remotes = []fern.RemoteLeafOptions{r}
 	}
 	s, err := fern.NewServer(o)
 	if err != nil {
@@ -119,6 +139,31 @@ func (ls *LeafServer) startFern() error {
 // leafRouteRetry is the Fern cluster members' first route redial delay.
 const leafRouteRetry = 50 * time.Millisecond
 
+// leafTLSTimeout bounds the leaf TLS handshakes, on either implementation.
+const leafTLSTimeout = 2 * time.Second
+
+// TLSFiles are the PEM files of a leaf TLS setup (LeafSpec.TLS).
+type TLSFiles struct {
+	// CA verifies the other side: the hub's certificate on the remote, the
+	// leaf's client certificate on the leafnodes listener.
+	CA string
+	// Cert and Key are the leafnodes listener's certificate and key.
+	Cert, Key string
+	// ClientCert and ClientKey are the remote's client certificate and
+	// key; empty dials without one, which a verifying hub refuses.
+	ClientCert, ClientKey string
+}
+
+// compressionMode is the leaf compression mode for both the listener and
+// the remote: "off" with NoCompression, else Compression ("" keeps the
+// implementation's default).
+func (sp *LeafSpec) compressionMode() string {
+	if sp.NoCompression {
+		return "off"
+	}
+	return sp.Compression
+}
+
 func (ls *LeafServer) startOfficial() error {
 	sp := &ls.spec
 	o := &server.Options{
@@ -136,8 +181,14 @@ func (ls *LeafServer) startOfficial() error {
 	if sp.LeafListen {
 		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", -1
 	}
-	if sp.NoCompression {
-		o.LeafNode.Compression.Mode = server.CompressionOff
+	o.LeafNode.Compression.Mode = sp.compressionMode()
+	if sp.LeafListen && sp.TLS != nil {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: sp.TLS.Cert, KeyFile: sp.TLS.Key,
+			CaFile: sp.TLS.CA, Verify: true, Timeout: leafTLSTimeout.Seconds()})
+		if err != nil {
+			return fmt.Errorf("harness: start official %s: leafnodes tls: %w", sp.Name, err)
+		}
+		o.LeafNode.TLSConfig, o.LeafNode.TLSTimeout = tc, leafTLSTimeout.Seconds()
 	}
 	if len(sp.Hubs) > 0 {
 		urls := make([]*url.URL, 0, len(sp.Hubs))
@@ -149,8 +200,17 @@ func (ls *LeafServer) startOfficial() error {
 			urls = append(urls, u)
 		}
 		remote := &server.RemoteLeafOpts{URLs: urls, NoRandomize: true, IgnoreDiscoveredServers: sp.IgnoreDiscovered}
-		if sp.NoCompression {
-			remote.Compression.Mode = server.CompressionOff
+		remote.Compression.Mode = sp.compressionMode()
+		if sp.TLS != nil {
+			tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: sp.TLS.ClientCert,
+				KeyFile: sp.TLS.ClientKey, CaFile: sp.TLS.CA, Timeout: leafTLSTimeout.Seconds()})
+			if err != nil {
+				return fmt.Errorf("harness: start official %s: remote tls: %w", sp.Name, err)
+			}
+			// ca_file verifies the hub: the official configuration parser
+			// makes the pool the roots of a remote's config, as here.
+			tc.RootCAs = tc.ClientCAs
+			remote.TLS, remote.TLSConfig, remote.TLSTimeout = true, tc, leafTLSTimeout.Seconds()
 		}
 		o.LeafNode.Remotes = []*server.RemoteLeafOpts{remote}
 	}
@@ -250,6 +310,24 @@ func (ls *LeafServer) HasInterest(subject string) bool {
 		return ls.fern.HasInterest(subject)
 	}
 	return ls.official.GlobalAccount().SubscriptionInterest(subject)
+}
+
+// LeafCompression lists the compression mode each leaf connection of an
+// official server settled on (the level it writes with: "off", "not
+// supported", "s2_uncompressed", "s2_fast", ...). Fern does not expose
+// it: ok is then false.
+func (ls *LeafServer) LeafCompression() (modes []string, ok bool) {
+	if ls.official == nil {
+		return nil, false
+	}
+	lz, err := ls.official.Leafz(nil)
+	if err != nil {
+		return nil, false
+	}
+	for _, l := range lz.Leafs {
+		modes = append(modes, l.Compression)
+	}
+	return modes, true
 }
 
 // FernServer is the running Fern server, or nil.

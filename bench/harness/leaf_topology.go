@@ -48,8 +48,9 @@ type TriangleConfig struct {
 	Kind string
 	// Reconnect is L's reconnect interval; 0 is the default (1 s).
 	Reconnect time.Duration
-	// NoCompression turns the official servers' leaf compression off
-	// (default s2_auto, which on loopback frames S2 without compressing).
+	// NoCompression turns leaf compression off on every server, Fern and
+	// official (both default to s2_auto, which on loopback frames the
+	// stream as S2 without compressing).
 	NoCompression bool
 	// Timeout bounds the wait for the route and L's connection; 0 means
 	// 10 s.
