@@ -129,6 +129,9 @@ type client struct {
 	rtargets []remoteTarget
 	// inQueues is the queue list of the routed message being processed.
 	inQueues []byte
+	// wireSubj, when set (JetStream publishers), is the subject written on
+	// MSG lines to local clients instead of the subject routed on.
+	wireSubj []byte
 	// route is set for route connections, leaf for leaf connections.
 	route *routeState
 	leaf  *leafState
@@ -272,6 +275,9 @@ func (s *Server) clientInfo(c *client, connectInfo bool) *serverInfo {
 		ClientID:     c.cid,
 		ClientIP:     c.ip,
 		ConnectURLs:  urls,
+	}
+	if s.js != nil {
+		info.Version, info.JetStream = NATSVersion, true
 	}
 	if connectInfo {
 		info.ConnectInfo = true

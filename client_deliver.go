@@ -120,6 +120,11 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrSize int, msg
 		dst.mu.Unlock()
 		return false
 	}
+	if c.wireSubj != nil {
+		// JetStream delivery: routed by the deliver subject, shown with
+		// the stored message's subject.
+		subj = c.wireSubj
+	}
 	if hdrSize > 0 && dst.headers {
 		dst.out = protocol.AppendHMsgHeader(dst.out, subj, sub.sid, reply, hdrSize, len(msg))
 		dst.out = append(dst.out, msg...)

@@ -19,6 +19,7 @@ type serverInfo struct {
 	Headers      bool     `json:"headers"`
 	AuthRequired bool     `json:"auth_required,omitempty"`
 	TLSRequired  bool     `json:"tls_required,omitempty"`
+	JetStream    bool     `json:"jetstream,omitempty"`
 	MaxPayload   int      `json:"max_payload"`
 	ClientID     uint64   `json:"client_id,omitempty"`
 	ClientIP     string   `json:"client_ip,omitempty"`

@@ -85,8 +85,18 @@ func (h *jsHost) HasInterest(subj string) bool { return h.s.HasInterest(subj) }
 // jsPublisher publishes through the normal delivery path. Its buffers are
 // reused, so publishing allocates nothing once they have grown.
 type jsPublisher struct {
-	c                *client
-	subj, reply, msg []byte
+	c                      *client
+	subj, wire, reply, msg []byte
+}
+
+// PublishTo delivers a message routed by deliverSubject (a pull request's
+// inbox, a push consumer's deliver subject) that local clients see with
+// msgSubject, the stored message's subject, on the MSG line.
+func (p *jsPublisher) PublishTo(deliverSubject, msgSubject, reply string, hdr, data []byte) {
+	p.wire = append(p.wire[:0], msgSubject...)
+	p.c.wireSubj = p.wire
+	p.Publish(deliverSubject, reply, hdr, data)
+	p.c.wireSubj = nil
 }
 
 // Publish delivers a message as a local client would, then wakes the

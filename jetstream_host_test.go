@@ -137,3 +137,25 @@ func TestJSHostPublishAllocs(t *testing.T) {
 		t.Fatalf("Publish to no one: %v allocs", a)
 	}
 }
+
+// PublishTo routes by the deliver subject and shows the stored subject.
+func TestJSHostPublishTo(t *testing.T) {
+	s := startServer(t, &Options{ServerName: "js"})
+	h := newJSHost(s)
+	nc := natsConn(t, s)
+	inbox, _ := nc.SubscribeSync("_INBOX.pull.1")
+	nc.Flush()
+	p := h.NewPublisher().(*jsPublisher)
+	p.PublishTo("_INBOX.pull.1", "orders.new", "$JS.ACK.S.C.1.1.1.0.0", nil, []byte("m"))
+	m, err := inbox.NextMsg(clusterWait)
+	if err != nil || m.Subject != "orders.new" || m.Reply != "$JS.ACK.S.C.1.1.1.0.0" || string(m.Data) != "m" {
+		t.Fatalf("PublishTo: %v %+v", err, m)
+	}
+	// The override does not stick.
+	other, _ := nc.SubscribeSync("plain")
+	nc.Flush()
+	p.Publish("plain", "", nil, []byte("x"))
+	if m, err := other.NextMsg(clusterWait); err != nil || m.Subject != "plain" {
+		t.Fatalf("Publish after PublishTo: %v %+v", err, m)
+	}
+}

@@ -147,7 +147,6 @@ func (o *Options) validate() error {
 		bad("PingMax", o.PingMax, "must be positive")
 	}
 	errs = append(errs, o.checkTransport()...)
-	errs = append(errs, o.missingFeatures()...)
 	return errors.Join(errs...)
 }
 
@@ -193,15 +192,3 @@ func (o *Options) checkTransport() []error {
 	return errs
 }
 
-// missingFeatures names every configured feature Fern does not have yet.
-// Each error wraps ErrNotImplemented.
-func (o *Options) missingFeatures() []error {
-	var errs []error
-	need := func(block, feature string) {
-		errs = append(errs, fmt.Errorf("%w: %s (configured by %s)", ErrNotImplemented, feature, block))
-	}
-	if o.JetStream.Enabled {
-		need("jetstream {}", "JetStream")
-	}
-	return errs
-}

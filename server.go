@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/fernmq/fern/auth"
+	"github.com/fernmq/fern/jetstream"
 	"github.com/fernmq/fern/route"
 	"github.com/fernmq/fern/subject"
 )
@@ -39,8 +40,9 @@ type Server struct {
 	nextCID atomic.Uint64
 
 	mu      sync.Mutex
-	started bool
-	closed  bool
+	started  bool
+	starting bool // Start is running (JetStream starts before s.mu is taken)
+	closed   bool
 	ln      net.Listener
 	clients map[uint64]*client
 
@@ -60,6 +62,10 @@ type Server struct {
 	leafs     map[uint64]*client // registered leaf connections
 	leafConns map[uint64]*client // every leaf connection, for shutdown
 	leafCIDRs *auth.CIDRList     // allowed_leaf_cidrs (read-only)
+
+	// js is the JetStream engine (nil when off); set by Start before any
+	// listener, read-only after.
+	js *jetstream.Engine
 
 	// TLS of the client, leafnodes and websocket listeners (nil: none).
 	clientTLS, leafTLS, wsTLS *tls.Config
@@ -131,13 +137,34 @@ func NewServer(opts *Options) (*Server, error) {
 // log line. Start does not block.
 func (s *Server) Start() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return ErrServerClosed
 	}
-	if s.started {
+	if s.started || s.starting {
+		s.mu.Unlock()
 		return ErrAlreadyStarted
 	}
+	s.starting = true
+	s.mu.Unlock()
+	// JetStream subscribes through the interest table (which takes s.mu).
+	if s.opts.JetStream.Enabled {
+		if err := s.startJetStream(); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	err := s.startLocked()
+	s.starting = false
+	s.mu.Unlock()
+	if err != nil {
+		s.stopJetStream()
+	}
+	return err
+}
+
+// startLocked binds the listeners and starts accepting. s.mu is held.
+func (s *Server) startLocked() error {
 	ln, err := s.listen(s.opts.Host, s.opts.Port, "client")
 	if err != nil {
 		return err
@@ -229,6 +256,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	if first {
 		s.log.Info("shutting down", "connections", len(conns))
+		// JetStream first: it stores what is queued and queues the last
+		// PubAcks, which the connections then flush as they close.
+		s.stopJetStream()
 		// Closing takes each connection's interest out, which takes s.mu:
 		// never close while holding it.
 		for _, c := range conns {

@@ -155,20 +155,3 @@ func TestNewServerValidates(t *testing.T) {
 	}
 }
 
-func TestNewServerNamesMissingFeatures(t *testing.T) {
-	cases := []struct {
-		name string
-		opts fern.Options
-		want string
-	}{
-		{"jetstream", fern.Options{JetStream: fern.JetStreamOptions{Enabled: true}}, "JetStream"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := fern.NewServer(&tc.opts)
-			if !errors.Is(err, fern.ErrNotImplemented) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want ErrNotImplemented naming %q", err, tc.want)
-			}
-		})
-	}
-}

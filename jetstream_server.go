@@ -1,0 +1,75 @@
+package fern
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/fernmq/fern/jetstream"
+)
+
+// NATSVersion is the server version announced to clients when JetStream
+// is on: the official release whose client protocol and JetStream API
+// Fern follows. Clients choose API subjects by it (nats.go's legacy
+// JetStream context, used by KV watchers, needs >= 2.9 for the consumer
+// create subjects). Fern's own version is Version.
+const NATSVersion = "2.11.0"
+
+// startJetStream creates and starts the JetStream engine (before the
+// listeners, so no client sees the server without its API).
+func (s *Server) startJetStream() error {
+	o := &s.opts.JetStream
+	dir := o.StoreDir
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "fern-jetstream")
+	}
+	cfg := jetstream.Config{
+		StoreDir:   dir,
+		MaxMemory:  o.MaxMemoryStore,
+		MaxStore:   o.MaxFileStore,
+		ServerID:   s.id,
+		ServerName: s.opts.ServerName,
+		Version:    NATSVersion,
+		Logger:     s.log.With("component", "jetstream"),
+	}
+	switch {
+	case o.SyncAlways:
+		cfg.Sync = jetstream.SyncAlways
+	case o.SyncInterval > 0:
+		cfg.Sync, cfg.Interval = jetstream.SyncInterval, o.SyncInterval
+	}
+	e, err := jetstream.New(cfg, newJSHost(s))
+	if err != nil {
+		return fmt.Errorf("fern: jetstream: %w", err)
+	}
+	if err := e.Start(); err != nil {
+		return fmt.Errorf("fern: jetstream: %w", err)
+	}
+	s.js = e
+	s.log.Info("jetstream started", "store_dir", dir, "sync", syncName(o))
+	return nil
+}
+
+func syncName(o *JetStreamOptions) string {
+	switch {
+	case o.SyncAlways:
+		return "always"
+	case o.SyncInterval > 0:
+		return "interval " + o.SyncInterval.String()
+	}
+	return "group commit"
+}
+
+// stopJetStream stops the engine: queued publishes are stored and the
+// stores closed cleanly.
+func (s *Server) stopJetStream() {
+	if s.js == nil {
+		return
+	}
+	if err := s.js.Stop(); err != nil {
+		s.log.Warn("jetstream stop", "err", err)
+	}
+}
+
+// JetStream is the running engine, or nil when JetStream is off.
+func (s *Server) JetStream() *jetstream.Engine { return s.js }
