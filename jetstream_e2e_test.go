@@ -2,6 +2,7 @@ package fern
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -151,5 +152,58 @@ func TestJetStreamKVPutGetE2E(t *testing.T) {
 	}
 	if _, err := kv.Get(ctx, "missing"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("get missing: %v", err)
+	}
+}
+
+// Malformed API requests get the official error, never a panic; an
+// unknown API subject gets no reply.
+func TestJetStreamMalformedRequests(t *testing.T) {
+	s := startJS(t, t.TempDir())
+	nc := natsConn(t, s)
+	if _, err := nc.Request("$JS.API.STREAM.CREATE.S", []byte(`{"name":"S","subjects":["s.>"]}`), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		subject, body string
+		code          int
+	}{
+		{"$JS.API.STREAM.CREATE.X", `{"name":"X","bogus":1}`, 10025},
+		{"$JS.API.STREAM.CREATE.X", `{{{`, 10025},
+		{"$JS.API.STREAM.CREATE.X", `{"name":"Y"}`, 10056},
+		{"$JS.API.STREAM.CREATE.X", `{"name":"X","subjects":["s.x"]}`, 10065},
+		{"$JS.API.STREAM.CREATE.X", `{"name":"X","max_age":1}`, 10052},
+		{"$JS.API.STREAM.DELETE.S", `{"x":1}`, 10038},
+		{"$JS.API.STREAM.INFO.NOPE", ``, 10059},
+		{"$JS.API.STREAM.MSG.GET.S", `{"seq":1}`, 10037},
+		{"$JS.API.STREAM.MSG.GET.S", ``, 10003},
+		{"$JS.API.STREAM.PURGE.S", `{"seq":1,"keep":1}`, 10003},
+	}
+	for _, c := range cases {
+		m, err := nc.Request(c.subject, []byte(c.body), 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.subject, c.body, err)
+		}
+		var reply struct {
+			Type  string `json:"type"`
+			Error *struct {
+				Code    int    `json:"code"`
+				ErrCode int    `json:"err_code"`
+				Desc    string `json:"description"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(m.Data, &reply); err != nil || reply.Error == nil || reply.Error.ErrCode != c.code || reply.Type == "" {
+			t.Errorf("%s %s: got %s, want err_code %d", c.subject, c.body, m.Data, c.code)
+		}
+	}
+	// The API answers in order: once INFO's reply is in, BOGUS was
+	// handled, and its inbox must be empty.
+	bogus, _ := nc.SubscribeSync("bogus.inbox")
+	nc.PublishRequest("$JS.API.BOGUS", "bogus.inbox", nil)
+	if _, err := nc.Request("$JS.API.INFO", nil, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	if n, _, _ := bogus.Pending(); n != 0 {
+		t.Fatalf("unknown API subject answered %d times", n)
 	}
 }
