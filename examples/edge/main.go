@@ -18,11 +18,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fernmq/fern"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The seed's config files, as written there.
@@ -80,19 +83,16 @@ func main() {
 	}
 }
 
-// localize swaps the seed's host names and addresses for loopback ones and
-// drops the jetstream block, which Fern does not run yet (a config that
-// asks for it is refused with an error saying so).
-func localize(conf, self string) string {
+// localize swaps the seed's host names and addresses for loopback ones,
+// and the seed's shared "./store" for a directory of this server's own
+// (four servers run in one process).
+func localize(conf, self, storeDir string) string {
 	for name, ip := range hosts {
 		conf = strings.ReplaceAll(conf, name+":", ip+":")
 	}
 	conf = strings.ReplaceAll(conf, "0.0.0.0:", self+":")
 	conf = strings.ReplaceAll(conf, "192.168.1.0/24", factoryCIDR)
-	for _, js := range []string{"jetstream {\nstoreDir: \"./store\"\n}\n", "jetstream: {\nstoreDir: \"./store\"\n}\n"} {
-		conf = strings.Replace(conf, js, "# jetstream: not built in Fern yet\n", 1)
-	}
-	return conf
+	return strings.ReplaceAll(conf, `storeDir: "./store"`, "storeDir: "+strconv.Quote(storeDir))
 }
 
 // fromAddr dials from a fixed loopback source address, so that the hubs
@@ -109,12 +109,17 @@ func run(out io.Writer) error {
 		logs = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	ctx := context.Background()
+	storeRoot, err := os.MkdirTemp("", "fern-edge-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(storeRoot)
 
 	// 1. The core: three servers from core.conf.
 	var core []*fern.Server
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("nats-%d", i)
-		conf := localize(coreConf, hosts[name])
+		conf := localize(coreConf, hosts[name], filepath.Join(storeRoot, name))
 		opts, err := fern.ParseConfig(name+"/core.conf", []byte(conf))
 		if err != nil {
 			return err
@@ -137,7 +142,7 @@ func run(out io.Writer) error {
 		core[0].ClientURL(), core[1].ClientURL(), core[2].ClientURL())
 
 	// 2. The factory leaf from leaf.conf.
-	opts, err := fern.ParseConfig("leaf-factory/leaf.conf", []byte(localize(leafConf, factoryAddr)))
+	opts, err := fern.ParseConfig("leaf-factory/leaf.conf", []byte(localize(leafConf, factoryAddr, filepath.Join(storeRoot, "leaf-factory"))))
 	if err != nil {
 		return err
 	}
@@ -234,8 +239,24 @@ func run(out io.Writer) error {
 	}
 	say("down: after failover the leaf still receives %q", m.Data)
 
-	// 6. A leaf dialling from outside the allowed range is refused.
-	rogueOpts, _ := fern.ParseConfig("rogue/leaf.conf", []byte(localize(leafConf, rogueAddr)))
+	// 6. The seed's jetstream block: the leaf keeps factory orders in a
+	// file-backed stream of its own; a publish is acknowledged once it is
+	// on disk.
+	js, err := jetstream.New(factory)
+	if err != nil {
+		return err
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"factory.orders.>"}}); err != nil {
+		return fmt.Errorf("stream on the leaf: %w", err)
+	}
+	ack, err := js.Publish(ctx, "factory.orders.new", []byte("order #1002: 12 pallets"))
+	if err != nil {
+		return fmt.Errorf("stored publish on the leaf: %w", err)
+	}
+	say("store: leaf stream %s kept factory.orders.new as message %d (acknowledged after fsync)", ack.Stream, ack.Sequence)
+
+	// 7. A leaf dialling from outside the allowed range is refused.
+	rogueOpts, _ := fern.ParseConfig("rogue/leaf.conf", []byte(localize(leafConf, rogueAddr, filepath.Join(storeRoot, "rogue"))))
 	rogueOpts.ServerName, rogueOpts.Logger = "leaf-rogue", logs.With("server", "leaf-rogue")
 	rogueOpts.LeafNode.Dial = fromAddr(rogueAddr)
 	rogueOpts.LeafNode.ReconnectInterval = 100 * time.Millisecond
