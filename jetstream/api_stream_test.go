@@ -339,6 +339,7 @@ func TestReservationLimits(t *testing.T) {
 
 func TestUnknownAndConsumerSubjects(t *testing.T) {
 	te := startEngine(t, Config{})
+	te.e.SetConsumers(nil) // detach Fern's consumer side: the fallback answers
 	te.noReply("$JS.API.BOGUS", "")
 	te.noReply("$JS.API.STREAM.INFO", "")
 	te.noReply("$JS.API.CONSUMER.MSG.NEXT.S.C", "")

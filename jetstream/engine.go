@@ -140,6 +140,12 @@ func (e *Engine) Start() error {
 		return err
 	}
 	e.respondPub = e.host.NewPublisher()
+	if e.consumers == nil {
+		e.consumers = newConsumerManager(e)
+	}
+	if cm, ok := e.consumers.(*consumerManager); ok {
+		cm.load(e.streams)
+	}
 	prefixes := []string{apiPrefix}
 	if e.cfg.Domain != "" {
 		prefixes = append(prefixes, "$JS."+e.cfg.Domain+".API.")
@@ -177,6 +183,9 @@ func (e *Engine) Stop() error {
 	e.api.close()
 	e.direct.close()
 	e.workers.Wait()
+	if cm, ok := e.consumerSide().(*consumerManager); ok {
+		cm.stopAll()
+	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -203,8 +212,9 @@ func (e *Engine) closeStreamsLocked() error {
 
 func (e *Engine) streamsDir() string { return filepath.Join(e.cfg.StoreDir, "streams") }
 
-// SetConsumers attaches the consumer side. Before it is set, consumer API
-// requests get an error reply saying consumers are not implemented.
+// SetConsumers attaches the consumer side. Start attaches Fern's own
+// (consumer_manager.go) unless another was set before; with none, consumer
+// API requests get an error reply saying consumers are not implemented.
 func (e *Engine) SetConsumers(c Consumers) {
 	e.mu.Lock()
 	e.consumers = c
