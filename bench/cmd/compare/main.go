@@ -3,6 +3,7 @@
 // table of medians and Fern/official ratios.
 //
 //	cd bench && go run ./cmd/compare [-n N] [-reqs R] [-rounds K]
+//	cd bench && go run ./cmd/compare -js [-n N] [-reqs R] [-rounds K]
 //
 // Rounds are interleaved: within each round every workload runs on both
 // targets back to back, each on a freshly started server after a forced GC,
@@ -30,7 +31,11 @@ func main() {
 	reqs := flag.Int("reqs", 0, "requests per request/reply run (default n/40)")
 	rounds := flag.Int("rounds", 3, "interleaved rounds; each cell is the median")
 	timeout := flag.Duration("timeout", 2*time.Minute, "bound on each single run")
+	js := flag.Bool("js", false, "compare the JetStream workloads instead (see js.go)")
 	flag.Parse()
+	if *js {
+		os.Exit(runJS(*n, *reqs, *rounds, *timeout))
+	}
 	if *reqs <= 0 {
 		*reqs = max(*n/40, 1)
 	}
