@@ -1,6 +1,7 @@
 // Package jetstream is Fern's JetStream engine for a single server:
-// streams (this side) and, attached through the Consumers interface,
-// consumers.
+// streams, and consumers attached to them through the Consumers interface
+// (consumer_manager.go implements it; Start attaches it unless another
+// was set).
 //
 // # Embedding
 //
@@ -27,6 +28,7 @@
 //
 //	<StoreDir>/streams/<name>/meta.json   config and creation time (atomic replace)
 //	<StoreDir>/streams/<name>/msgs/       the store.FileStore
+//	<StoreDir>/streams/<name>/consumers/<c>/meta.json, state.json   durable consumers
 //
 // Memory streams are not persisted and do not survive a restart, as with
 // the official single server. The dedupe window (Nats-Msg-Id) is rebuilt
@@ -42,19 +44,31 @@
 // republish, per-message TTL, subject delete markers, counters,
 // schedules; num_replicas > 1 is 10074 as on an official single server).
 // allow_atomic and allow_batched are accepted (natscli's bench sets them)
-// but the batch headers are refused. Retention interest and workqueue are
-// accepted; until the consumer side removes acknowledged messages they
-// keep every message, like limits. Replies carry the official "type"
-// strings and error numbers (errors.go).
+// but the batch headers are refused. Retention workqueue removes a message
+// once it is acknowledged; interest removes it once every consumer whose
+// filter matches has acknowledged it (a message stored while an interest
+// stream has no consumer is kept, where the official server drops it).
+// Replies carry the official "type" strings and error numbers (errors.go).
 //
-// # For the consumer side
+// # Consumers
+//
+// Each consumer has one goroutine (consumer_run.go) that applies acks,
+// pull requests and flow-control replies, arriving through in-process
+// subscriptions ($JS.API.CONSUMER.MSG.NEXT.<s>.<c>, $JS.ACK.<s>.<c>.>,
+// $JS.FC.<s>.<c>.*), and delivers what the stream announced with
+// OnStored, never before its PubAck. Deliveries go to the pull request's
+// inbox or the deliver subject but show the stored subject
+// (DeliverPublisher). Durable consumers on file streams persist their
+// config and delivery state under streams/<s>/consumers/<c>/ (atomic
+// replace, at most every 100 ms while it changes, and on Stop).
 //
 // Engine.SetConsumers attaches an implementation of Consumers: it then
 // receives every $JS.API.CONSUMER.* request (except CONSUMER.MSG.NEXT,
 // which consumers subscribe to themselves) on the API goroutine, answers
 // with Engine.Respond, reports counts for STREAM.INFO and $JS.API.INFO,
 // and hears of deleted streams. Without it, consumer requests get an
-// error reply saying consumers are not implemented.
+// error reply saying consumers are not implemented (only when
+// SetConsumers(nil) detached the built-in manager).
 //
 // Engine.Stream(name) returns a *Stream, which offers Name, Config (the
 // current *StreamConfig), Created, Store (its store.Store; the engine does
