@@ -87,6 +87,18 @@ func (h *jsHost) HasInterest(subj string) bool { return h.s.HasInterest(subj) }
 type jsPublisher struct {
 	c                      *client
 	subj, wire, reply, msg []byte
+	held                   bool // between Hold and Flush: wake writers at Flush
+}
+
+var _ jetstream.BatchPublisher = (*jsPublisher)(nil)
+
+// Hold defers waking the receivers' writers until Flush.
+func (p *jsPublisher) Hold() { p.held = true }
+
+// Flush wakes the writers of every connection reached since Hold.
+func (p *jsPublisher) Flush() {
+	p.held = false
+	p.c.flushQueued()
 }
 
 // PublishTo delivers a message routed by deliverSubject (a pull request's
@@ -106,5 +118,7 @@ func (p *jsPublisher) Publish(subj, reply string, hdr, data []byte) {
 	p.reply = append(p.reply[:0], reply...)
 	p.msg = append(append(p.msg[:0], hdr...), data...)
 	p.c.processMsg(p.subj, p.reply, len(hdr), p.msg)
-	p.c.flushQueued()
+	if !p.held {
+		p.c.flushQueued()
+	}
 }

@@ -317,6 +317,8 @@ func (c *consumer) work() (time.Time, bool) {
 	var removals []uint64
 	c.batch = c.in.take(c.batch, 256)
 	now := time.Now()
+	// One writer wakeup per receiving connection for the whole pass.
+	defer holdPublisher(c.pub)()
 	c.mu.Lock()
 	c.takeNotes()
 	for i := range c.batch {

@@ -37,3 +37,25 @@ type Publisher interface {
 	// receivers: their bytes are queued as for any publish.
 	Publish(subject, reply string, hdr, data []byte)
 }
+
+// BatchPublisher is a Publisher that can coalesce: between Hold and
+// Flush, messages are queued for their receivers as usual, but each
+// receiving connection's writer is woken once, at Flush, instead of once
+// per message. A goroutine that delivers many messages at once (a
+// consumer's pass, a stream's batch of PubAcks) saves a wakeup, and
+// usually a write system call, per message.
+type BatchPublisher interface {
+	Publisher
+	Hold()
+	Flush()
+}
+
+// holdPublisher calls Hold on p if it can batch, and returns the function
+// that ends the batch.
+func holdPublisher(p Publisher) func() {
+	if b, ok := p.(BatchPublisher); ok {
+		b.Hold()
+		return b.Flush
+	}
+	return func() {}
+}

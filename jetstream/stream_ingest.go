@@ -134,6 +134,8 @@ func (s *Stream) finishBatch(cfg *StreamConfig) {
 			}
 		}
 	}
+	flush := holdPublisher(g.pub) // one wakeup per connection for the batch's acks
+	defer flush()
 	for i := range g.results {
 		r := &g.results[i]
 		if r.reply == "" || cfg.NoAck {
