@@ -153,6 +153,21 @@ func TestJetStreamKVPutGetE2E(t *testing.T) {
 	if _, err := kv.Get(ctx, "missing"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("get missing: %v", err)
 	}
+	// Purge keeps only the purge marker of the key (a rollup).
+	kv.Put(ctx, "line2.temp", []byte("1"))
+	kv.Put(ctx, "line2.temp", []byte("2"))
+	if err := kv.Purge(ctx, "line2.temp"); err != nil {
+		t.Fatalf("purge: %v", err)
+	}
+	if _, err := kv.Get(ctx, "line2.temp"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("get purged: %v", err)
+	}
+	if h, err := kv.History(ctx, "line2.temp"); err != nil || len(h) != 1 || h[0].Operation() != jetstream.KeyValuePurge {
+		t.Fatalf("history after purge: %v %d", err, len(h))
+	}
+	if err := kv.PurgeDeletes(ctx); err != nil {
+		t.Fatalf("purge deletes: %v", err)
+	}
 }
 
 // Malformed API requests get the official error, never a panic; an

@@ -66,7 +66,7 @@ func (c *consumer) deliver(now time.Time, released []uint64) []uint64 {
 		}
 		m := &c.msg
 		cseq, count, pend := c.predict(src, seq)
-		c.ack = appendAckReply(c.ack[:0], ackReplyPrefix(c.stream, c.name), count, seq, cseq, m.Time, pend)
+		c.ack = appendAckReply(c.ack[:0], c.ackPx, count, seq, cseq, m.Time, pend)
 		hdr, data := m.Header, m.Data
 		if c.cfg.HeadersOnly {
 			c.buf = appendHeadersOnly(c.buf[:0], hdr, len(data))

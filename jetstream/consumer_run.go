@@ -63,6 +63,7 @@ type consumer struct {
 	msg   store.Msg
 	buf   []byte // header scratch
 	ack   []byte // ack reply scratch
+	ackPx string // "$JS.ACK.<stream>.<consumer>.", built once
 	out   []pullReply
 	hbs   []string
 	acked []uint64
@@ -100,6 +101,7 @@ func (m *consumerManager) newConsumer(s *Stream, cfg *ConsumerConfig, state *con
 		pub:     m.e.host.NewPublisher(),
 	}
 	c.dpub, _ = c.pub.(DeliverPublisher)
+	c.ackPx = ackReplyPrefix(c.stream, c.name)
 	fs := cfg.Filters()
 	if len(fs) == 1 && fs[0] == ">" {
 		fs = nil

@@ -122,6 +122,8 @@ type FileStore struct {
 	wmu sync.Mutex
 	// mu guards the state below: exclusive for changes, shared for reads.
 	mu sync.RWMutex
+	// ra serves sequential loads from one large read (own lock).
+	ra readAhead
 
 	closed   bool
 	werr     error // sticky write error: the store refuses writes after it

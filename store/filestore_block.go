@@ -123,6 +123,18 @@ func (s *FileStore) loadRecord(b *msgBlock, off int64, dst []byte) (recHeader, [
 		}
 		return h, rec, dst, nil
 	}
+	if rec, h, out, ok := s.ra.load(b, off, dst); ok {
+		return h, rec, out, nil
+	}
+	h, rec, dst, err := s.readRecord(b, off, dst)
+	if err == nil {
+		s.ra.note(b, off, h.length)
+	}
+	return h, rec, dst, err
+}
+
+// readRecord reads the record at off of b's flushed bytes into dst.
+func (s *FileStore) readRecord(b *msgBlock, off int64, dst []byte) (recHeader, []byte, []byte, error) {
 	avail := b.flushed - off
 	guess := int64(min(max(len(dst), loadGuessMin), loadGuessMax))
 	guess = min(guess, avail)
