@@ -243,3 +243,57 @@ func TestJetStreamOrderedAndKVWatchE2E(t *testing.T) {
 		t.Fatalf("missing consumer: %v", err)
 	}
 }
+
+// Interest retention: a message no consumer wants is acknowledged but not
+// kept; one that consumers want goes once all of them acknowledged it.
+func TestJetStreamInterestRetentionE2E(t *testing.T) {
+	s := startJS(t, t.TempDir())
+	_, js := jsClient(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "I", Subjects: []string{"i.>"}, Retention: jetstream.InterestPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.Publish(ctx, "i.a", []byte("nobody"))
+	if err != nil || ack.Sequence != 1 {
+		t.Fatalf("publish without consumers: %v %+v", err, ack)
+	}
+	info, _ := st.Info(ctx)
+	if info.State.Msgs != 0 || info.State.FirstSeq != 2 || info.State.LastSeq != 1 {
+		t.Fatalf("state after an unwanted message: %+v", info.State)
+	}
+	c1, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "a", FilterSubject: "i.a", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "all", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js.Publish(ctx, "i.a", []byte("both"))
+	js.Publish(ctx, "i.b", []byte("only all"))
+	info, _ = st.Info(ctx)
+	if info.State.Msgs != 2 {
+		t.Fatalf("wanted messages not kept: %+v", info.State)
+	}
+	m, err := c1.Next()
+	if err != nil || string(m.Data()) != "both" {
+		t.Fatalf("c1: %v %v", err, m)
+	}
+	m.DoubleAck(ctx)
+	if info, _ = st.Info(ctx); info.State.Msgs != 2 {
+		t.Fatalf("removed before every consumer acknowledged: %+v", info.State)
+	}
+	for i := 0; i < 2; i++ {
+		m, err := c2.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.DoubleAck(ctx)
+	}
+	waitFor(t, "interest stream empty", func() bool {
+		info, err := st.Info(ctx)
+		return err == nil && info.State.Msgs == 0
+	})
+}

@@ -73,6 +73,22 @@ func (m *consumerManager) Count(stream string) int {
 	return n
 }
 
+// Interested implements Consumers: some consumer's filters take subj.
+func (m *consumerManager) Interested(stream, subj string) bool {
+	m.mu.Lock()
+	sc := m.streams[stream]
+	m.mu.Unlock()
+	if sc == nil {
+		return false
+	}
+	for _, c := range *sc.list.Load() {
+		if c.matches(subj) {
+			return true
+		}
+	}
+	return false
+}
+
 // StreamRemoved implements Consumers: every consumer of the stream stops
 // (waiting requests get 409 Consumer Deleted); the stream's directory,
 // consumers included, is removed by the engine.

@@ -46,8 +46,8 @@
 // allow_atomic and allow_batched are accepted (natscli's bench sets them)
 // but the batch headers are refused. Retention workqueue removes a message
 // once it is acknowledged; interest removes it once every consumer whose
-// filter matches has acknowledged it (a message stored while an interest
-// stream has no consumer is kept, where the official server drops it).
+// filter matches has acknowledged it, and does not keep a message no
+// consumer wants (its sequence is used and acknowledged, as officially).
 // Replies carry the official "type" strings and error numbers (errors.go).
 //
 // # Consumers

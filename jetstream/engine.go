@@ -64,6 +64,9 @@ type Consumers interface {
 	Count(stream string) int
 	// StreamRemoved tells that a stream was deleted: its consumers go.
 	StreamRemoved(stream string)
+	// Interested reports whether a consumer of stream would take a
+	// message on subject (interest retention stores nothing else).
+	Interested(stream, subject string) bool
 }
 
 // Engine is a single-server JetStream: streams, their API and their

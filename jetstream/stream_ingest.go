@@ -115,6 +115,25 @@ func (s *Stream) ingestOnce() {
 	s.finishBatch(cfg)
 }
 
+// dropUnwanted (interest retention) removes the batch's messages that no
+// consumer wants, as officially: the sequence is used and acknowledged,
+// nothing stays stored, and consumers never hear of it.
+func (s *Stream) dropUnwanted() {
+	cs := s.e.consumerSide()
+	g := &s.ing
+	for i := range g.results {
+		r := &g.results[i]
+		if !r.stored || r.err != nil || (cs != nil && cs.Interested(s.name, r.subject)) {
+			continue
+		}
+		if _, err := s.Store().Remove(r.seq); err != nil {
+			s.e.log.Warn("JetStream interest stream: drop unwanted message", "stream", s.name, "seq", r.seq, "err", err)
+			continue
+		}
+		r.stored = false
+	}
+}
+
 // needsWait says whether acks wait for WaitDurable: under group commit
 // for file streams not in async persist mode (SyncAlways stores are
 // durable when Store returns; memory is never durable).
@@ -127,6 +146,9 @@ func (s *Stream) needsWait(cfg *StreamConfig) bool {
 // PubAcks: once a publisher has its ack, consumers know of the message.
 func (s *Stream) finishBatch(cfg *StreamConfig) {
 	g := &s.ing
+	if cfg.Retention == InterestPolicy {
+		s.dropUnwanted()
+	}
 	if fn := s.onStored.Load(); fn != nil {
 		for i := range g.results {
 			if r := &g.results[i]; r.stored && r.err == nil {
