@@ -370,8 +370,8 @@ type recordingConsumers struct {
 func (c *recordingConsumers) HandleAPI(subject, reply string, hdr, data []byte) {
 	c.subjects <- subject
 }
-func (c *recordingConsumers) Count(stream string) int     { return 7 }
-func (c *recordingConsumers) StreamRemoved(stream string) { c.removed <- stream }
+func (c *recordingConsumers) Count(stream string) int        { return 7 }
+func (c *recordingConsumers) StreamRemoved(stream string)    { c.removed <- stream }
 func (c *recordingConsumers) Interested(string, string) bool { return true }
 
 func TestConsumersHook(t *testing.T) {

@@ -40,14 +40,6 @@ type consumerListReply struct {
 	Missing   []string        `json:"missing,omitempty"`
 }
 
-// toAPIError converts a consumer check's error to the stream side's type.
-func toAPIError(e *consumerAPIError) *APIError {
-	if e == nil {
-		return nil
-	}
-	return &APIError{Code: e.Code, ErrCode: e.ErrCode, Description: e.Description}
-}
-
 func errMaxConsumers() *APIError { return apiErr(400, 10026, "maximum consumers limit reached") }
 
 // handleAPI routes one request; subject starts with "$JS.API.CONSUMER.".
@@ -93,14 +85,14 @@ func createError(err *APIError) *consumerReply {
 func (m *consumerManager) apiCreate(subject string, data []byte) any {
 	req, cerr := decodeCreateConsumerRequest(data, true)
 	if cerr != nil {
-		return createError(toAPIError(cerr))
+		return createError(cerr)
 	}
 	target, ok, cerr := checkConsumerCreateSubject(subject, req)
 	if !ok {
 		return nil
 	}
 	if cerr != nil {
-		return createError(toAPIError(cerr))
+		return createError(cerr)
 	}
 	s := m.e.Stream(target.Stream)
 	if s == nil {
@@ -117,10 +109,10 @@ func (m *consumerManager) apiCreate(subject string, data []byte) any {
 	}
 	cfg := req.Config.Clone()
 	if cerr := cfg.SetDefaults(&lim, req.Pedantic); cerr != nil {
-		return createError(toAPIError(cerr))
+		return createError(cerr)
 	}
 	if cerr := cfg.Validate(&lim); cerr != nil {
-		return createError(toAPIError(cerr))
+		return createError(cerr)
 	}
 	if cfg.Name == "" {
 		cfg.Name = cfg.Durable
@@ -153,12 +145,12 @@ func (m *consumerManager) apiCreate(subject string, data []byte) any {
 			}
 		}
 		if cerr := checkWorkQueuePartition(cfg.Filters(), others); cerr != nil {
-			return createError(toAPIError(cerr))
+			return createError(cerr)
 		}
 	}
 	plan, cerr := resolveConsumerAction(req.Action, existingCfg, cfg, m.e.host.HasInterest)
 	if cerr != nil {
-		return createError(toAPIError(cerr))
+		return createError(cerr)
 	}
 	if plan == planUpdate {
 		existing.update(cfg)
@@ -169,7 +161,7 @@ func (m *consumerManager) apiCreate(subject string, data []byte) any {
 	}
 	c, err := m.createLocked(sc, cfg, time.Now())
 	if err != nil {
-		return createError(toAPIError(consumerErrf(errCodeConsumerCreate, "%v", err)))
+		return createError(consumerErrf(errCodeConsumerCreate, "%v", err))
 	}
 	return &consumerReply{Type: consumerCreateResponseType, ConsumerInfo: c.info()}
 }
@@ -250,7 +242,7 @@ func (m *consumerManager) apiInfo(stream, name string, data []byte) any {
 	}
 	c := m.lookup(stream, name)
 	if c == nil {
-		return &consumerReply{Type: consumerInfoResponseType, Error: toAPIError(consumerErr(errCodeConsumerNotFound))}
+		return &consumerReply{Type: consumerInfoResponseType, Error: consumerErr(errCodeConsumerNotFound)}
 	}
 	return &consumerReply{Type: consumerInfoResponseType, ConsumerInfo: c.info()}
 }
@@ -265,7 +257,7 @@ func (m *consumerManager) apiDelete(stream, name string, data []byte) any {
 	}
 	c := m.lookup(stream, name)
 	if c == nil || !m.detach(c) {
-		return &consumerDeleteReply{Type: consumerDeleteResponseType, Error: toAPIError(consumerErr(errCodeConsumerNotFound))}
+		return &consumerDeleteReply{Type: consumerDeleteResponseType, Error: consumerErr(errCodeConsumerNotFound)}
 	}
 	c.stop(exitDeleted)
 	c.removeFiles()

@@ -55,7 +55,7 @@ type consumerStreamLimits struct {
 // Unlike the reference server, it also stamps an ephemeral consumer's
 // inactive_threshold of 5 s here (the reference does it when the consumer
 // starts), so that an identical second create compares equal.
-func (c *ConsumerConfig) SetDefaults(lim *consumerStreamLimits, pedantic bool) *consumerAPIError {
+func (c *ConsumerConfig) SetDefaults(lim *consumerStreamLimits, pedantic bool) *APIError {
 	if err := c.clampNegatives(pedantic); err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (c *ConsumerConfig) SetDefaults(lim *consumerStreamLimits, pedantic bool) *
 }
 
 // clampNegatives is the first part of SetDefaults: out-of-range negatives.
-func (c *ConsumerConfig) clampNegatives(pedantic bool) *consumerAPIError {
+func (c *ConsumerConfig) clampNegatives(pedantic bool) *APIError {
 	if c.MaxDeliver == 0 || c.MaxDeliver < -1 {
 		if pedantic && c.MaxDeliver < -1 {
 			return consumerErrf(errCodePedantic, "max_deliver must be set to -1")
@@ -153,7 +153,7 @@ func (c *ConsumerConfig) clampNegatives(pedantic bool) *consumerAPIError {
 // Validate checks a config after SetDefaults, in the reference server's
 // order (checkConsumerCfg plus the name and workqueue checks of consumer
 // creation), and returns the first failure with its official code.
-func (c *ConsumerConfig) Validate(lim *consumerStreamLimits) *consumerAPIError {
+func (c *ConsumerConfig) Validate(lim *consumerStreamLimits) *APIError {
 	if err := c.validateIdentity(lim); err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (c *ConsumerConfig) Validate(lim *consumerStreamLimits) *consumerAPIError {
 	if len(c.Description) > consumerMaxDescriptionLen {
 		return consumerErrf(errCodeConsumerDescriptionTooLong, "%d", consumerMaxDescriptionLen)
 	}
-	var err *consumerAPIError
+	var err *APIError
 	if c.DeliverSubject != "" {
 		err = c.validatePush(lim)
 	} else {
@@ -187,7 +187,7 @@ func (c *ConsumerConfig) Validate(lim *consumerStreamLimits) *consumerAPIError {
 	return c.validateWorkQueue(lim)
 }
 
-func (c *ConsumerConfig) validateIdentity(lim *consumerStreamLimits) *consumerAPIError {
+func (c *ConsumerConfig) validateIdentity(lim *consumerStreamLimits) *APIError {
 	if c.Name != "" && !validConsumerName(c.Name) {
 		return consumerErrf(errCodeStreamInvalidConfig, "consumer name can not contain '.', '*', '>', '\\', '/'")
 	}
@@ -216,7 +216,7 @@ func (c *ConsumerConfig) validateIdentity(lim *consumerStreamLimits) *consumerAP
 	return nil
 }
 
-func (c *ConsumerConfig) validateAcks() *consumerAPIError {
+func (c *ConsumerConfig) validateAcks() *APIError {
 	for _, b := range c.BackOff {
 		if b < 0 {
 			return consumerErr(errCodeConsumerBackOffNegative)
@@ -247,7 +247,7 @@ func (c *ConsumerConfig) validateAcks() *consumerAPIError {
 	return nil
 }
 
-func (c *ConsumerConfig) validatePush(lim *consumerStreamLimits) *consumerAPIError {
+func (c *ConsumerConfig) validatePush(lim *consumerStreamLimits) *APIError {
 	if !subject.IsLiteral(c.DeliverSubject) {
 		return consumerErr(errCodeConsumerDeliverToWildcards)
 	}
@@ -273,7 +273,7 @@ func (c *ConsumerConfig) validatePush(lim *consumerStreamLimits) *consumerAPIErr
 // errCodeConsumerInvalidDeliverSubject is 10112 (400).
 const errCodeConsumerInvalidDeliverSubject = 10112
 
-func (c *ConsumerConfig) validatePull(lim *consumerStreamLimits) *consumerAPIError {
+func (c *ConsumerConfig) validatePull(lim *consumerStreamLimits) *APIError {
 	switch {
 	case c.AckPolicy == AckNone && lim.WorkQueue:
 		return consumerErr(errCodeConsumerPullRequiresAck)
@@ -295,7 +295,7 @@ func (c *ConsumerConfig) validatePull(lim *consumerStreamLimits) *consumerAPIErr
 	return nil
 }
 
-func (c *ConsumerConfig) validateCaps(lim *consumerStreamLimits) *consumerAPIError {
+func (c *ConsumerConfig) validateCaps(lim *consumerStreamLimits) *APIError {
 	if lim.ServerMaxAckPending > 0 && c.MaxAckPending > lim.ServerMaxAckPending {
 		return consumerErrf(errCodeConsumerMaxPendingAckExcess, "%d", lim.ServerMaxAckPending)
 	}
@@ -316,7 +316,7 @@ func (c *ConsumerConfig) validateCaps(lim *consumerStreamLimits) *consumerAPIErr
 	return nil
 }
 
-func (c *ConsumerConfig) validateFilters() *consumerAPIError {
+func (c *ConsumerConfig) validateFilters() *APIError {
 	if c.FilterSubject != "" && len(c.FilterSubjects) > 0 {
 		return consumerErr(errCodeConsumerDuplicateFilters)
 	}
@@ -342,12 +342,12 @@ func (c *ConsumerConfig) validateFilters() *consumerAPIError {
 	return nil
 }
 
-func (c *ConsumerConfig) validateStart() *consumerAPIError {
-	badStart := func(dp, start string) *consumerAPIError {
+func (c *ConsumerConfig) validateStart() *APIError {
+	badStart := func(dp, start string) *APIError {
 		return consumerErrf(errCodeConsumerInvalidPolicy,
 			"consumer delivery policy is deliver %s, but optional start %s is also set", dp, start)
 	}
-	notSet := func(dp, what string) *consumerAPIError {
+	notSet := func(dp, what string) *APIError {
 		return consumerErrf(errCodeConsumerInvalidPolicy,
 			"consumer delivery policy is deliver %s, but optional %s is not set", dp, what)
 	}
@@ -383,7 +383,7 @@ func (c *ConsumerConfig) validateStart() *consumerAPIError {
 	return nil
 }
 
-func (c *ConsumerConfig) validateMisc() *consumerAPIError {
+func (c *ConsumerConfig) validateMisc() *APIError {
 	if c.SampleFrequency != "" {
 		s := strings.TrimSuffix(c.SampleFrequency, "%")
 		n, err := strconv.Atoi(s)
@@ -436,7 +436,7 @@ func (c *ConsumerConfig) validateMisc() *consumerAPIError {
 // validateWorkQueue is the per-consumer part of the workqueue rules; the
 // rules that involve the stream's other consumers are in
 // checkWorkQueuePartition.
-func (c *ConsumerConfig) validateWorkQueue(lim *consumerStreamLimits) *consumerAPIError {
+func (c *ConsumerConfig) validateWorkQueue(lim *consumerStreamLimits) *APIError {
 	if !lim.WorkQueue || c.Direct || c.Sourcing {
 		return nil
 	}
@@ -454,7 +454,7 @@ func (c *ConsumerConfig) validateWorkQueue(lim *consumerStreamLimits) *consumerA
 // other consumer present the new one must be filtered (10099) and its
 // filters must not overlap theirs (10100). An unfiltered other consumer
 // overlaps everything.
-func checkWorkQueuePartition(filters []string, others [][]string) *consumerAPIError {
+func checkWorkQueuePartition(filters []string, others [][]string) *APIError {
 	if len(others) == 0 {
 		return nil
 	}
@@ -543,11 +543,11 @@ func subjectsOverlap(a, b string) bool {
 // take config updated (both after defaults). A refused change is 10012
 // with the reference server's reason text; a deliver subject moving while
 // the old one still has interest is 10013. deliverInterest may be nil.
-func checkConsumerUpdate(old, updated *ConsumerConfig, deliverInterest func(subject string) bool) *consumerAPIError {
+func checkConsumerUpdate(old, updated *ConsumerConfig, deliverInterest func(subject string) bool) *APIError {
 	if reflect.DeepEqual(old, updated) {
 		return nil
 	}
-	refuse := func(text string) *consumerAPIError { return consumerErrf(errCodeConsumerCreate, "%s", text) }
+	refuse := func(text string) *APIError { return consumerErrf(errCodeConsumerCreate, "%s", text) }
 	switch {
 	case old.DeliverPolicy != updated.DeliverPolicy:
 		return refuse("deliver policy can not be updated")
@@ -616,7 +616,7 @@ const (
 // and must pass checkConsumerUpdate. Metadata keys starting with "_nats."
 // are server-owned and ignored in the comparison.
 func resolveConsumerAction(action ConsumerAction, existing, cfg *ConsumerConfig,
-	deliverInterest func(string) bool) (consumerCreatePlan, *consumerAPIError) {
+	deliverInterest func(string) bool) (consumerCreatePlan, *APIError) {
 	if existing == nil {
 		if action == ActionUpdate {
 			return planCreate, consumerErr(errCodeConsumerDoesNotExist)
@@ -689,7 +689,7 @@ type consumerCreateTarget struct {
 // the subject is malformed and the request gets no reply at all. The
 // checks, in order: 10016 (durable form with the wrong token count), 10056,
 // 10127, 10018, 10017, 10020, 10137, 10131, 10074.
-func checkConsumerCreateSubject(subj string, req *CreateConsumerRequest) (t consumerCreateTarget, ok bool, err *consumerAPIError) {
+func checkConsumerCreateSubject(subj string, req *CreateConsumerRequest) (t consumerCreateTarget, ok bool, err *APIError) {
 	toks := strings.Split(subj, ".")
 	if len(toks) < 5 {
 		return t, false, nil

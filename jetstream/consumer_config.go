@@ -318,7 +318,7 @@ type CreateConsumerRequest struct {
 // decodeCreateConsumerRequest parses a create body. With strict set an
 // unknown field is an error, as in the reference server's default mode.
 // A failure is 10025 "invalid JSON: <decoder error>".
-func decodeCreateConsumerRequest(body []byte, strict bool) (*CreateConsumerRequest, *consumerAPIError) {
+func decodeCreateConsumerRequest(body []byte, strict bool) (*CreateConsumerRequest, *APIError) {
 	var req CreateConsumerRequest
 	if err := decodeConsumerJSON(body, &req, strict); err != nil {
 		return nil, consumerErrf(errCodeInvalidJSON, "%v", err)

@@ -2,24 +2,10 @@ package jetstream
 
 import "fmt"
 
-// consumerAPIError is the error object of a consumer API reply:
-// {"code":<HTTP-like>,"err_code":<JetStream code>,"description":"..."}.
-// Clients match on ErrCode only; Description is for people. The stream
-// side has its own ApiError; the two are meant to be unified.
-type consumerAPIError struct {
-	Code        int    `json:"code"`
-	ErrCode     uint16 `json:"err_code,omitempty"`
-	Description string `json:"description,omitempty"`
-}
-
-func (e *consumerAPIError) Error() string {
-	return fmt.Sprintf("%s (%d)", e.Description, e.ErrCode)
-}
-
 // newConsumerErr builds an error; codes and texts follow the reference
 // server's errors table (number in the constant name).
-func newConsumerErr(code int, errCode uint16, desc string) *consumerAPIError {
-	return &consumerAPIError{Code: code, ErrCode: errCode, Description: desc}
+func newConsumerErr(code int, errCode uint16, desc string) *APIError {
+	return &APIError{Code: code, ErrCode: errCode, Description: desc}
 }
 
 // The consumer error codes this package produces. Texts are the reference
@@ -221,7 +207,7 @@ func consumerErrText(errCode uint16) (code int, text string, ok bool) {
 // consumerErr returns the fixed-text error for errCode. It panics on a code
 // missing from consumerErrText: that is a programming error, and the table
 // test walks every constant used.
-func consumerErr(errCode uint16) *consumerAPIError {
+func consumerErr(errCode uint16) *APIError {
 	code, text, ok := consumerErrText(errCode)
 	if !ok {
 		panic(fmt.Sprintf("jetstream: no text for consumer error %d", errCode))
@@ -230,7 +216,7 @@ func consumerErr(errCode uint16) *consumerAPIError {
 }
 
 // consumerErrf returns one of the templated errors with its text filled in.
-func consumerErrf(errCode uint16, format string, args ...any) *consumerAPIError {
+func consumerErrf(errCode uint16, format string, args ...any) *APIError {
 	code := 400
 	prefix := ""
 	switch errCode {

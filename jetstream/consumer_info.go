@@ -56,39 +56,39 @@ type ConsumerInfo struct {
 // consumerCreateResponse is the reply to CONSUMER.CREATE; on success the
 // info fields are inlined next to "type".
 type consumerCreateResponse struct {
-	Type  string            `json:"type"`
-	Error *consumerAPIError `json:"error,omitempty"`
+	Type  string    `json:"type"`
+	Error *APIError `json:"error,omitempty"`
 	*ConsumerInfo
 }
 
 // consumerInfoResponse is the reply to CONSUMER.INFO.
 type consumerInfoResponse struct {
-	Type  string            `json:"type"`
-	Error *consumerAPIError `json:"error,omitempty"`
+	Type  string    `json:"type"`
+	Error *APIError `json:"error,omitempty"`
 	*ConsumerInfo
 }
 
 // consumerDeleteResponse is the reply to CONSUMER.DELETE.
 type consumerDeleteResponse struct {
-	Type    string            `json:"type"`
-	Error   *consumerAPIError `json:"error,omitempty"`
-	Success bool              `json:"success,omitempty"`
+	Type    string    `json:"type"`
+	Error   *APIError `json:"error,omitempty"`
+	Success bool      `json:"success,omitempty"`
 }
 
 // consumerNamesResponse is the reply to CONSUMER.NAMES.
 type consumerNamesResponse struct {
-	Type      string            `json:"type"`
-	Error     *consumerAPIError `json:"error,omitempty"`
-	Total     int               `json:"total"`
-	Offset    int               `json:"offset"`
-	Limit     int               `json:"limit"`
-	Consumers []string          `json:"consumers"`
+	Type      string    `json:"type"`
+	Error     *APIError `json:"error,omitempty"`
+	Total     int       `json:"total"`
+	Offset    int       `json:"offset"`
+	Limit     int       `json:"limit"`
+	Consumers []string  `json:"consumers"`
 }
 
 // consumerListResponse is the reply to CONSUMER.LIST.
 type consumerListResponse struct {
 	Type      string            `json:"type"`
-	Error     *consumerAPIError `json:"error,omitempty"`
+	Error     *APIError         `json:"error,omitempty"`
 	Total     int               `json:"total"`
 	Offset    int               `json:"offset"`
 	Limit     int               `json:"limit"`
@@ -99,11 +99,11 @@ type consumerListResponse struct {
 
 // consumerPauseResponse is the reply to CONSUMER.PAUSE.
 type consumerPauseResponse struct {
-	Type           string            `json:"type"`
-	Error          *consumerAPIError `json:"error,omitempty"`
-	Paused         bool              `json:"paused"`
-	PauseUntil     time.Time         `json:"pause_until"`
-	PauseRemaining time.Duration     `json:"pause_remaining,omitempty"`
+	Type           string        `json:"type"`
+	Error          *APIError     `json:"error,omitempty"`
+	Paused         bool          `json:"paused"`
+	PauseUntil     time.Time     `json:"pause_until"`
+	PauseRemaining time.Duration `json:"pause_remaining,omitempty"`
 }
 
 // consumerPagedRequest is the optional body of CONSUMER.NAMES and
