@@ -222,3 +222,43 @@ func TestJetStreamMalformedRequests(t *testing.T) {
 		t.Fatalf("unknown API subject answered %d times", n)
 	}
 }
+
+// Discard new with a per-subject limit (the key-value shape): a new
+// message on a full subject replaces its oldest, even at max_msgs; with
+// discard_new_per_subject it is refused.
+func TestJetStreamDiscardNewPerSubjectE2E(t *testing.T) {
+	s := startJS(t, t.TempDir())
+	_, js := jsClient(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "D", Subjects: []string{"d.>"},
+		Discard: jetstream.DiscardNew, MaxMsgs: 2, MaxMsgsPerSubject: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subj := range []string{"d.a", "d.b", "d.a"} {
+		if _, err := js.Publish(ctx, subj, nil); err != nil {
+			t.Fatalf("publish %s: %v", subj, err)
+		}
+	}
+	var apiErr *jetstream.APIError
+	if _, err := js.Publish(ctx, "d.c", nil); !errors.As(err, &apiErr) || apiErr.ErrorCode != 10077 {
+		t.Fatalf("new subject at max_msgs: %v", err)
+	}
+	info, _ := st.Info(ctx)
+	if info.State.Msgs != 2 || info.State.FirstSeq != 2 || info.State.LastSeq != 3 {
+		t.Fatalf("state: %+v", info.State)
+	}
+	st2, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "E", Subjects: []string{"e.>"},
+		Discard: jetstream.DiscardNew, MaxMsgsPerSubject: 1, DiscardNewPerSubject: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js.Publish(ctx, "e.a", nil)
+	if _, err := js.Publish(ctx, "e.a", nil); !errors.As(err, &apiErr) || apiErr.ErrorCode != 10077 {
+		t.Fatalf("discard_new_per_subject: %v", err)
+	}
+	if info, _ := st2.Info(ctx); info.State.Msgs != 1 {
+		t.Fatalf("E state: %+v", info.State)
+	}
+}

@@ -120,11 +120,10 @@ func (e *Engine) openStream(cfg StreamConfig, created time.Time) (*Stream, error
 	return s, nil
 }
 
-// storeLimits maps a config to the store's limits. Under discard new the
-// store refuses a message when its subject is full; the official server
-// does so only with discard_new_per_subject and otherwise drops the
-// subject's oldest message, which the ingest path does itself
-// (trimSubject), so the store is not told that limit then.
+// storeLimits maps a stream config onto the store's limits. Under discard
+// new, max_msgs_per_subject still drops the subject's oldest message
+// unless discard_new_per_subject, as officially: the store does this
+// itself (store.Limits.DiscardNewPerSubject).
 func storeLimits(cfg *StreamConfig) store.Limits {
 	l := store.Limits{
 		MaxMsgs:           cfg.MaxMsgs,
@@ -135,9 +134,7 @@ func storeLimits(cfg *StreamConfig) store.Limits {
 	}
 	if cfg.Discard == DiscardNew {
 		l.Discard = store.DiscardNew
-		if !cfg.DiscardNewPerSubject {
-			l.MaxMsgsPerSubject = 0
-		}
+		l.DiscardNewPerSubject = cfg.DiscardNewPerSubject
 	}
 	return l
 }

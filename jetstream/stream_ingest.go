@@ -267,8 +267,6 @@ func (s *Stream) process(cfg *StreamConfig, m *inMsg) ingestResult {
 		_, err = s.st.Purge(store.Purge{Keep: 1})
 	case hasRollup:
 		_, err = s.st.Purge(store.Purge{Subject: m.subject, Keep: 1})
-	case cfg.Discard == DiscardNew && !cfg.DiscardNewPerSubject && cfg.MaxMsgsPerSubject > 0:
-		err = s.trimSubject(m.subject, uint64(cfg.MaxMsgsPerSubject))
 	}
 	if err != nil {
 		s.e.log.Warn("JetStream post-store removal failed", "stream", s.name, "err", err)
@@ -349,22 +347,6 @@ func (s *Stream) lastSeqFor(filter string) uint64 {
 		return 0
 	}
 	return got.Seq
-}
-
-// trimSubject removes the oldest messages of subj beyond max.
-func (s *Stream) trimSubject(subj string, max uint64) error {
-	n := s.st.SubjectCounts(subj)[subj]
-	var m store.Msg
-	for ; n > max; n-- {
-		got, err := s.st.LoadNext(subj, 0, &m)
-		if err != nil {
-			return err
-		}
-		if _, err := s.st.Remove(got.Seq); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // storeError maps a store failure to its PubAck error.

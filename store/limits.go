@@ -34,7 +34,9 @@ func (l Limits) validate() error {
 // is above MaxBytes is refused under either policy (ErrMaxBytes: it could
 // never be kept, and storing it under DiscardOld would only empty the
 // store); then, with DiscardNew only, MaxMsgsPerSubject
-// (ErrMaxMsgsPerSubject), MaxMsgs (ErrMaxMsgs) and MaxBytes (ErrMaxBytes).
+// (ErrMaxMsgsPerSubject, only with DiscardNewPerSubject), MaxMsgs
+// (ErrMaxMsgs, not for a message that replaces its subject's oldest) and
+// MaxBytes (ErrMaxBytes).
 func (l Limits) admit(msgs, bytes, subjMsgs, size uint64, payload int) error {
 	if l.MaxMsgSize > 0 && payload > int(l.MaxMsgSize) {
 		return ErrMsgTooLarge
@@ -45,10 +47,11 @@ func (l Limits) admit(msgs, bytes, subjMsgs, size uint64, payload int) error {
 	if l.Discard != DiscardNew {
 		return nil
 	}
+	replaces := l.MaxMsgsPerSubject > 0 && subjMsgs >= uint64(l.MaxMsgsPerSubject)
 	switch {
-	case l.MaxMsgsPerSubject > 0 && subjMsgs >= uint64(l.MaxMsgsPerSubject):
+	case replaces && l.DiscardNewPerSubject:
 		return ErrMaxMsgsPerSubject
-	case l.MaxMsgs > 0 && msgs >= uint64(l.MaxMsgs):
+	case l.MaxMsgs > 0 && msgs >= uint64(l.MaxMsgs) && !replaces:
 		return ErrMaxMsgs
 	case l.MaxBytes > 0 && bytes+size > uint64(l.MaxBytes):
 		return ErrMaxBytes

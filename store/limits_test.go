@@ -104,10 +104,19 @@ func TestLimitsOnStore(t *testing.T) {
 			removed: []uint64{1, 3},
 		},
 		{
-			name:   "MaxMsgsPerSubject DiscardNew refuses",
-			limits: store.Limits{MaxMsgsPerSubject: 1, Discard: store.DiscardNew},
+			name:   "MaxMsgsPerSubject DiscardNewPerSubject refuses",
+			limits: store.Limits{MaxMsgsPerSubject: 1, Discard: store.DiscardNew, DiscardNewPerSubject: true},
 			writes: []limitWrite{{"a", 1, nil}, {"a", 1, store.ErrMaxMsgsPerSubject}, {"b", 1, nil}},
 			kept:   []uint64{1, 2},
+		},
+		{
+			// The key-value shape: discard new, per-subject history; a new
+			// revision replaces the oldest of its key, even at MaxMsgs.
+			name:    "MaxMsgsPerSubject DiscardNew replaces the subject's oldest",
+			limits:  store.Limits{MaxMsgs: 2, MaxMsgsPerSubject: 1, Discard: store.DiscardNew},
+			writes:  []limitWrite{{"a", 1, nil}, {"b", 1, nil}, {"a", 1, nil}, {"c", 1, store.ErrMaxMsgs}},
+			kept:    []uint64{2, 3},
+			removed: []uint64{1},
 		},
 		{
 			name:   "MaxMsgSize under both policies",
@@ -131,7 +140,7 @@ func TestLimitsOnStore(t *testing.T) {
 		},
 		{
 			name:   "DiscardNew checks per-subject first",
-			limits: store.Limits{MaxMsgs: 1, MaxMsgsPerSubject: 1, Discard: store.DiscardNew},
+			limits: store.Limits{MaxMsgs: 1, MaxMsgsPerSubject: 1, Discard: store.DiscardNew, DiscardNewPerSubject: true},
 			writes: []limitWrite{{"a", 1, nil}, {"a", 1, store.ErrMaxMsgsPerSubject}, {"b", 1, store.ErrMaxMsgs}},
 			kept:   []uint64{1},
 		},

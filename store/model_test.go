@@ -206,10 +206,11 @@ func (m *model) store(subj string, hdr, data []byte, seq uint64, ts int64) error
 	}
 	if l.Discard == store.DiscardNew {
 		st := m.state()
+		replaces := l.MaxMsgsPerSubject > 0 && m.count(subj) >= int(l.MaxMsgsPerSubject)
 		switch {
-		case l.MaxMsgsPerSubject > 0 && m.count(subj) >= int(l.MaxMsgsPerSubject):
+		case replaces && l.DiscardNewPerSubject:
 			return store.ErrMaxMsgsPerSubject
-		case l.MaxMsgs > 0 && st.Msgs >= uint64(l.MaxMsgs):
+		case l.MaxMsgs > 0 && st.Msgs >= uint64(l.MaxMsgs) && !replaces:
 			return store.ErrMaxMsgs
 		case l.MaxBytes > 0 && st.Bytes+size > uint64(l.MaxBytes):
 			return store.ErrMaxBytes
@@ -417,6 +418,7 @@ func modelLimits(r *rand.Rand) store.Limits {
 	}
 	if r.Intn(4) == 0 {
 		l.Discard = store.DiscardNew
+		l.DiscardNewPerSubject = r.Intn(2) == 0
 	}
 	if r.Intn(25) == 0 {
 		l.Discard = 7 // invalid

@@ -145,9 +145,15 @@ type Limits struct {
 	MaxMsgs           int64
 	MaxBytes          int64
 	MaxAge            time.Duration // expiry is driven by a timer, not by the next write
-	MaxMsgsPerSubject int64         // DiscardOld drops the subject's oldest; DiscardNew refuses with ErrMaxMsgsPerSubject
+	MaxMsgsPerSubject int64         // the subject's oldest makes room, unless DiscardNewPerSubject
 	MaxMsgSize        int32         // MsgSize-independent: len(hdr)+len(data)
 	Discard           DiscardPolicy
+	// DiscardNewPerSubject (with DiscardNew) refuses a message whose
+	// subject already holds MaxMsgsPerSubject (ErrMaxMsgsPerSubject).
+	// Without it, as officially (and as key-value buckets need), the
+	// subject's oldest message makes room even under DiscardNew, and a
+	// message that replaces one that way is not refused for MaxMsgs.
+	DiscardNewPerSubject bool
 }
 
 // MsgSize is the size a message counts for in State.Bytes and MaxBytes,
