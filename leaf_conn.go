@@ -38,6 +38,9 @@ const (
 	// leafLoopDelay is how long a leaf waits after its hub reported a loop
 	// (as officially).
 	leafLoopDelay = 30 * time.Second
+	// leafConnectInfoWait bounds the wait for the hub's answer to CONNECT
+	// (as officially).
+	leafConnectInfoWait = 2 * time.Second
 )
 
 // leafState is what a leaf connection has beyond a client's.
@@ -59,12 +62,15 @@ type leafState struct {
 	// Read goroutine only.
 	gotInfo       bool
 	gotConnect    bool
-	negotiated    bool   // compression negotiation is over
-	awaitInfo     bool   // S2 started: the hub re-sends its INFO compressed
-	compression   string // the negotiated mode
-	remoteID      string
-	remoteName    string
-	remoteCluster string
+	negotiated    bool // compression negotiation is over
+	awaitInfo     bool // S2 started: the hub re-sends its INFO compressed
+	infoOnConnect bool // the hub answers CONNECT with a connect_info INFO
+	// awaitConnectInfo: CONNECT sent, the link registers on connect_info.
+	awaitConnectInfo bool
+	compression      string // the negotiated mode
+	remoteID         string
+	remoteName       string
+	remoteCluster    string
 
 	registered atomic.Bool
 	outcome    atomic.Value // closeReason, for the dial loop

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fernmq/fern/internal/compress"
 	"github.com/fernmq/fern/leaf"
@@ -159,10 +160,24 @@ func (c *client) processHubInfo(arg []byte) error {
 		ls.awaitInfo = false
 		return c.sendLeafConnect()
 	}
+	if ls.awaitConnectInfo && info.ConnectInfo {
+		// The hub accepted our CONNECT.
+		ls.awaitConnectInfo = false
+		c.mu.Lock()
+		if c.authTimer != nil {
+			c.authTimer.Stop()
+		}
+		c.mu.Unlock()
+		if !c.srv.registerLeaf(c) {
+			return errStop
+		}
+		return nil
+	}
 	if ls.gotInfo {
-		return nil // connect_info and later updates
+		return nil // later updates
 	}
 	ls.gotInfo = true
+	ls.infoOnConnect = info.InfoOnConnect
 	s := c.srv
 	if info.ID == s.id {
 		c.log.Warn("leaf: remote is this server; not connecting to itself", "url", ls.url.String())
@@ -259,10 +274,32 @@ func (c *client) sendLeafConnect() error {
 	}
 	b, _ := json.Marshal(&ci)
 	c.enqueue(string(protocol.AppendConnect(nil, b)))
+	if ls.infoOnConnect {
+		// Like the official leaf: the link is up once the hub answers
+		// with its connect_info INFO (so a hub that refuses us never sees
+		// our interest), within leafConnectInfoWait.
+		ls.awaitConnectInfo = true
+		c.mu.Lock()
+		c.authTimer = time.AfterFunc(leafConnectInfoWait, c.staleLeafConnect)
+		c.mu.Unlock()
+		return nil
+	}
 	if !s.registerLeaf(c) {
 		return errStop
 	}
 	return nil
+}
+
+// staleLeafConnect closes a link whose hub did not answer our CONNECT.
+func (c *client) staleLeafConnect() {
+	c.mu.Lock()
+	if c.closed || c.leaf.registered.Load() {
+		c.mu.Unlock()
+		return
+	}
+	c.out = protocol.AppendErr(c.out, "Stale Leaf Node Connection - Closing")
+	c.mu.Unlock()
+	c.closeAfterFlush(reasonStale)
 }
 
 // processLeafSub handles LS+ subject [queue weight].

@@ -422,3 +422,41 @@ func TestLeafQueueBehindLeafFromRoute(t *testing.T) {
 		t.Fatalf("got %d, want exactly %d", n, msgs)
 	}
 }
+
+// A hub that never answers CONNECT with its connect_info INFO: the leaf
+// does not register the link and gives up with the official error.
+func TestLeafWaitsForConnectInfo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	lf := startLeaf(t, "leaf", "nats://"+ln.Addr().String())
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "INFO {\"server_id\":\"NFAKEHUB\",\"server_name\":\"mute\",\"version\":\"2.15.2\",\"proto\":1,\"headers\":true,\"max_payload\":1048576,\"client_id\":1,\"info_on_connect\":true,\"leafnode_urls\":[\"x:1\"]}\r\n")
+	r := bufio.NewReader(nc)
+	line, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "CONNECT ") {
+		t.Fatalf("leaf sent %q, %v", line, err)
+	}
+	nc.SetReadDeadline(time.Now().Add(clusterWait))
+	for {
+		line, err = r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no stale error from the leaf: %v", err)
+		}
+		if strings.HasPrefix(line, "LS+") {
+			t.Fatalf("leaf sent interest before connect_info: %q", line)
+		}
+		if strings.HasPrefix(line, "-ERR 'Stale Leaf Node Connection - Closing'") {
+			break
+		}
+	}
+	if lf.NumLeafs() != 0 {
+		t.Fatal("link registered without connect_info")
+	}
+}

@@ -328,8 +328,8 @@ func TestLeafCredentials(t *testing.T) {
 		Remotes:           []RemoteLeafOptions{{URLs: []string{"nats://leaf:wrong@" + hub.LeafAddr().String()}}},
 		ReconnectInterval: 5 * time.Millisecond, Dial: countingDial(&in, &dials)}})
 	waitFor(t, "three refused attempts", func() bool { return dials.Load() >= 3 })
-	if hub.NumLeafs() != 0 {
-		t.Fatal("the hub registered a leaf with the wrong password")
+	if hub.NumLeafs() != 0 || bad.NumLeafs() != 0 {
+		t.Fatalf("a link with the wrong password registered (hub %d, leaf %d)", hub.NumLeafs(), bad.NumLeafs())
 	}
 	shutdownNow(t, bad)
 	good := startServer(t, &Options{ServerName: "good", LeafNode: LeafNodeOptions{
