@@ -123,7 +123,7 @@ const (
 		"isolate_leafnode_interest isolate request_isolation jetstream_cluster_migrate js_cluster_migrate"
 	unsupportedJetStream = "domain key ek encryption_key prev_key prev_ek " +
 		"prev_encryption_key cipher extension_hint limits unique_tag strict max_outstanding_catchup " +
-		"max_buffered_msgs max_buffered_size request_queue_limit tpm max_catchup"
+		"request_queue_limit tpm max_catchup"
 )
 
 // configDecoder maps a parsed tree onto Options, collecting every error.
@@ -391,6 +391,10 @@ func (d *configDecoder) jetstream(path string, n *conf.Node) {
 			d.storageSize(k, v, &js.MaxFileStore)
 		case "enabled", "enable":
 			d.boolean(k, v, &js.Enabled)
+		case "max_buffered_msgs":
+			d.integer(k, v, 0, math.MaxInt32, &js.MaxBufferedMsgs)
+		case "max_buffered_size":
+			d.storageSize(k, v, &js.MaxBufferedSize)
 		case "sync", "sync_interval":
 			if v.Kind == conf.String && strings.EqualFold(v.Str, "always") {
 				js.SyncAlways = true

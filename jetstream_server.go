@@ -2,6 +2,7 @@ package fern
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -24,13 +25,15 @@ func (s *Server) startJetStream() error {
 		dir = filepath.Join(os.TempDir(), "fern-jetstream")
 	}
 	cfg := jetstream.Config{
-		StoreDir:   dir,
-		MaxMemory:  o.MaxMemoryStore,
-		MaxStore:   o.MaxFileStore,
-		ServerID:   s.id,
-		ServerName: s.opts.ServerName,
-		Version:    NATSVersion,
-		Logger:     s.log.With("component", "jetstream"),
+		StoreDir:        dir,
+		MaxMemory:       o.MaxMemoryStore,
+		MaxStore:        o.MaxFileStore,
+		ServerID:        s.id,
+		ServerName:      s.opts.ServerName,
+		Version:         NATSVersion,
+		MaxBufferedMsgs: o.MaxBufferedMsgs,
+		MaxBufferedSize: int(min(o.MaxBufferedSize, int64(math.MaxInt))),
+		Logger:          s.log.With("component", "jetstream"),
 	}
 	switch {
 	case o.SyncAlways:
@@ -46,18 +49,7 @@ func (s *Server) startJetStream() error {
 		return fmt.Errorf("fern: jetstream: %w", err)
 	}
 	s.js = e
-	s.log.Info("jetstream started", "store_dir", dir, "sync", syncName(o))
 	return nil
-}
-
-func syncName(o *JetStreamOptions) string {
-	switch {
-	case o.SyncAlways:
-		return "always"
-	case o.SyncInterval > 0:
-		return "interval " + o.SyncInterval.String()
-	}
-	return "group commit"
 }
 
 // stopJetStream stops the engine: queued publishes are stored and the

@@ -253,6 +253,11 @@ type JetStreamOptions struct {
 	// lost in an OS crash, not in a process crash).
 	SyncAlways   bool
 	SyncInterval time.Duration
+	// MaxBufferedMsgs and MaxBufferedSize bound each stream's ingest queue
+	// (max_buffered_msgs, max_buffered_size; default 100,000 messages and
+	// 128 MiB): a publish beyond them is answered 429 Too Many Requests.
+	MaxBufferedMsgs int
+	MaxBufferedSize int64
 }
 
 // ErrNotImplemented is wrapped by errors for configured features Fern does

@@ -32,6 +32,19 @@ const (
 	SyncInterval
 )
 
+// String names the mode as the config does.
+func (m SyncMode) String() string {
+	switch m {
+	case SyncGroupCommit:
+		return "group commit"
+	case SyncAlways:
+		return "always"
+	case SyncInterval:
+		return "interval"
+	}
+	return "unknown"
+}
+
 // Config configures an Engine.
 type Config struct {
 	// StoreDir holds file streams (StoreDir/streams/<name>/). Required.
@@ -43,6 +56,11 @@ type Config struct {
 	Sync SyncMode
 	// Interval is the fsync period under SyncInterval (default 2 min).
 	Interval time.Duration
+	// MaxBufferedMsgs and MaxBufferedSize bound each stream's ingest queue
+	// (default 100,000 messages and 128 MiB, as officially): beyond them a
+	// publish is dropped and answered 429 Too Many Requests.
+	MaxBufferedMsgs int
+	MaxBufferedSize int
 	// Domain, when set, is reported in PubAcks and account info, and the
 	// API is also served on $JS.<Domain>.API.>.
 	Domain string
@@ -111,6 +129,12 @@ func New(cfg Config, h Host) (*Engine, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 2 * time.Minute
 	}
+	if cfg.MaxBufferedMsgs <= 0 {
+		cfg.MaxBufferedMsgs = defaultMaxBufferedMsgs
+	}
+	if cfg.MaxBufferedSize <= 0 {
+		cfg.MaxBufferedSize = defaultMaxBufferedSize
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -166,7 +190,7 @@ func (e *Engine) Start() error {
 	go e.apiLoop(e.api, e.handleAPI)
 	go e.apiLoop(e.direct, e.handleDirect)
 	e.state = engineRunning
-	e.log.Info("JetStream started", "dir", e.cfg.StoreDir, "streams", len(e.streams))
+	e.log.Info("JetStream started", "dir", e.cfg.StoreDir, "streams", len(e.streams), "sync", e.cfg.Sync.String())
 	return nil
 }
 

@@ -31,6 +31,8 @@ type Stream struct {
 	directSubs []Subscription
 
 	onStored atomic.Pointer[func(seq uint64, subject string)]
+	// lastDropWarn rate-limits the queue-full warning (unix nanos).
+	lastDropWarn atomic.Int64
 
 	in   *msgQueue
 	quit chan struct{} // closed to stop the ingest goroutine
@@ -192,9 +194,34 @@ func (s *Stream) unsubscribeLocked() {
 	s.setDirectLocked(false)
 }
 
+// The default ingest queue bounds (Config.MaxBufferedMsgs/Size).
+const (
+	defaultMaxBufferedMsgs = 100_000
+	defaultMaxBufferedSize = 128 << 20
+)
+
 // onMsg is the Host handler of the stream's subjects.
 func (s *Stream) onMsg(subject, reply string, hdr, data []byte) {
-	s.in.push(copyMsg(subject, reply, hdr, data))
+	cfg := &s.e.cfg
+	if _, full := s.in.pushBounded(copyMsg(subject, reply, hdr, data), cfg.MaxBufferedMsgs, cfg.MaxBufferedSize); full {
+		s.tooManyRequests(reply)
+	}
+}
+
+// tooManyRequests answers a publish the full ingest queue dropped, and
+// warns at most once a second.
+func (s *Stream) tooManyRequests(reply string) {
+	now := time.Now().UnixNano()
+	if last := s.lastDropWarn.Load(); now-last >= int64(time.Second) && s.lastDropWarn.CompareAndSwap(last, now) {
+		s.e.log.Warn("JetStream stream ingest queue full: dropping messages", "stream", s.name)
+	}
+	if reply == "" {
+		return
+	}
+	body := s.appendPubAck(nil, &ingestResult{err: apiErr(429, 10167, "too many requests")})
+	s.e.respondMu.Lock()
+	s.e.respondPub.Publish(reply, "", []byte("NATS/1.0 429 Too Many Requests\r\n\r\n"), body)
+	s.e.respondMu.Unlock()
 }
 
 // onDirect is the Host handler of the direct-get subjects.

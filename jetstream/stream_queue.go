@@ -85,6 +85,19 @@ func (q *msgQueue) push(m inMsg) bool {
 	return true
 }
 
+// pushBounded is push for a queue that holds at most maxMsgs messages and
+// maxBytes bytes: it reports full (and drops m) when m does not fit.
+func (q *msgQueue) pushBounded(m inMsg, maxMsgs, maxBytes int) (ok, full bool) {
+	size := len(m.subject) + len(m.reply) + len(m.hdr) + len(m.data)
+	q.mu.Lock()
+	if len(q.items) >= maxMsgs || (len(q.items) > 0 && q.bytes+size > maxBytes) {
+		q.mu.Unlock()
+		return false, true
+	}
+	q.mu.Unlock()
+	return q.push(m), false
+}
+
 // take moves up to max queued messages into a slice (reusing dst's
 // array when it can) and returns it. If messages remain it re-arms ready.
 func (q *msgQueue) take(dst []inMsg, max int) []inMsg {
