@@ -110,8 +110,7 @@ const (
 		"no_sublist_cache max_closed_clients proxy_protocol"
 	unsupportedAuth = "users permissions default_permissions default_permission auth_callout " +
 		"auth_hook proxy_required nkeys"
-	unsupportedCluster = "tls " +
-		"connect_backoff permissions pool_size accounts ping_interval ping_max " +
+	unsupportedCluster = "connect_backoff permissions pool_size accounts ping_interval ping_max " +
 		"write_deadline write_timeout"
 	unsupportedLeaf = "advertise leafnode_advertise no_advertise dial_timeout min_version " +
 		"minimum_version isolate_leafnode_interest isolate write_deadline write_timeout"
@@ -246,6 +245,8 @@ func (d *configDecoder) cluster(path string, n *conf.Node) {
 			d.clusterAuth(k, v)
 		case "compression":
 			d.compression(k, v, clusterCompressionDefault, clusterCompressionOn, &c.Compression)
+		case "tls":
+			c.TLS = d.tlsBlock(k, v)
 		default:
 			d.unknown(path, e, unsupportedCluster)
 		}

@@ -50,6 +50,8 @@ func TestParseConfigTLS(t *testing.T) {
 			}}}},
 		{"websocket", `websocket { port: 443, tls { cert_file: c.pem, key_file: k.pem } }`,
 			Options{Websocket: WebsocketOptions{Port: 443, TLS: &TLSOptions{CertFile: "c.pem", KeyFile: "k.pem"}}}},
+		{"cluster", `cluster { port: 6222, tls { cert_file: c.pem, key_file: k.pem, ca_file: ca.pem } }`,
+			Options{Cluster: ClusterOptions{Port: 6222, TLS: &TLSOptions{CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem"}}}},
 		{"variable", "CA: ca.pem\ntls { ca_file: $CA }", Options{TLS: &TLSOptions{CAFile: "ca.pem"}}},
 	}
 	for _, tt := range tests {
@@ -162,7 +164,6 @@ func TestParseConfigTransportErrors(t *testing.T) {
 		{"tls unsupported in remote", "leaf { remotes: [{ url: nats://a:1, tls: { handshake_first: true } }] }", "1:44",
 			"leaf.remotes[0].tls.handshake_first", "true", "not supported", ErrNotImplemented},
 		{"tls unsupported in websocket", "websocket { tls { pinned_certs: [] } }", "1:19", "websocket.tls.pinned_certs", "", "not supported", ErrNotImplemented},
-		{"tls in cluster stays unsupported", "cluster { tls { cert_file: a } }", "1:11", "cluster.tls", "", `field "tls" is not supported by fern yet`, ErrNotImplemented},
 		{"websocket compression stays unsupported", "websocket { no_tls: true, compression: true }", "1:27", "websocket.compression", "true", "not supported", ErrNotImplemented},
 		{"tls cert_file type", "leafnodes { tls { cert_file: 1 } }", "1:30", "leafnodes.tls.cert_file", "1", "expected string, got integer 1", nil},
 		{"tls verify type", "tls { verify: 1 }", "1:15", "tls.verify", "1", "expected boolean, got integer 1", nil},

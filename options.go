@@ -136,6 +136,10 @@ type ClusterOptions struct {
 	// RetryInterval is the first delay before redialling a route; it
 	// doubles per failure up to 30 times its value. Default 1s.
 	RetryInterval time.Duration
+	// TLS, if set, makes every route TLS from its first byte (as
+	// officially): each server presents CertFile/KeyFile to the others,
+	// client certificates are required, and CAFile verifies both ways.
+	TLS *TLSOptions
 	// Compression is the route S2 compression mode, negotiated with each
 	// peer as the official server does. Default "accept": compress only
 	// when the peer asks for it.

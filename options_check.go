@@ -178,6 +178,10 @@ func (o *Options) checkTransport() []error {
 	listener("TLS", o.TLS)
 	listener("LeafNode.TLS", o.LeafNode.TLS)
 	listener("Websocket.TLS", o.Websocket.TLS)
+	if o.Cluster.TLS != nil {
+		_, _, err := o.Cluster.TLS.routeConfigs()
+		tlsErr("Cluster.TLS", o.Cluster.TLS, err)
+	}
 	for i, r := range o.LeafNode.Remotes {
 		mode(fmt.Sprintf("LeafNode.Remotes[%d].Compression", i), r.Compression, leafCompressionDefault, leafCompressionOn)
 		if r.TLS != nil {
@@ -191,4 +195,3 @@ func (o *Options) checkTransport() []error {
 	}
 	return errs
 }
-

@@ -247,6 +247,23 @@ func (s *Server) createRoute(nc net.Conn, u *route.URL, explicit bool) *client {
 	}
 	s.mu.Unlock()
 
+	if s.routeTLS != nil {
+		// TLS from the first byte on routes, as officially: the writer is
+		// held until the read loop has done the handshake.
+		cfg, isClient := s.routeTLS, u != nil
+		if isClient {
+			cfg = s.routeTLSClient.Clone()
+			if cfg.ServerName == "" {
+				cfg.ServerName = u.Hostname()
+			}
+		}
+		c.mu.Lock()
+		c.holdOut = true
+		c.mu.Unlock()
+		c.upgrade = func([]byte) error {
+			return c.startTLSFirst(cfg, isClient, s.opts.Cluster.TLS.handshakeTimeout())
+		}
+	}
 	c.log.Debug("route connection", "solicited", u != nil)
 	c.start(min(routeFirstPing, s.opts.FirstPingDelay))
 	return c

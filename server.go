@@ -39,12 +39,12 @@ type Server struct {
 
 	nextCID atomic.Uint64
 
-	mu      sync.Mutex
+	mu       sync.Mutex
 	started  bool
 	starting bool // Start is running (JetStream starts before s.mu is taken)
 	closed   bool
-	ln      net.Listener
-	clients map[uint64]*client
+	ln       net.Listener
+	clients  map[uint64]*client
 
 	// Cluster state, guarded by mu.
 	routeLn         net.Listener
@@ -69,6 +69,9 @@ type Server struct {
 
 	// TLS of the client, leafnodes and websocket listeners (nil: none).
 	clientTLS, leafTLS, wsTLS *tls.Config
+	// routeTLS and routeTLSClient are the two sides of route TLS (nil:
+	// none); the client side is cloned per dial for its ServerName.
+	routeTLS, routeTLSClient *tls.Config
 
 	// ctx is cancelled by Shutdown; dials use it.
 	ctx    context.Context
@@ -128,6 +131,12 @@ func NewServer(opts *Options) (*Server, error) {
 			return nil, err
 		}
 		*l.cfg = cfg
+	}
+	if t := o.Cluster.TLS; t != nil {
+		var err error
+		if s.routeTLS, s.routeTLSClient, err = t.routeConfigs(); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

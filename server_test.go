@@ -154,4 +154,3 @@ func TestNewServerValidates(t *testing.T) {
 		})
 	}
 }
-

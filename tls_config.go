@@ -90,6 +90,24 @@ func (t *TLSOptions) clientConfig(serverName string) (*tls.Config, error) {
 	return c, nil
 }
 
+// routeConfigs builds both sides of a cluster's TLS from one block, as
+// officially: every server is a client of the others, so the pair is
+// required, client certificates are always required and verified, and
+// CAFile (default: the system roots) verifies both directions. The client
+// side's ServerName is set per dial.
+func (t *TLSOptions) routeConfigs() (server, client *tls.Config, err error) {
+	if server, err = t.serverConfig(); err != nil {
+		return nil, nil, err
+	}
+	if t.Config == nil {
+		server.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if client, err = t.clientConfig(""); err != nil {
+		return nil, nil, err
+	}
+	return server, client, nil
+}
+
 // handshakeTimeout is how long a handshake may take: t.Timeout, or
 // DefaultTLSTimeout when it is unset (or t is nil).
 func (t *TLSOptions) handshakeTimeout() time.Duration {

@@ -94,13 +94,36 @@ func (c *client) writeHeld(w io.Writer, b []byte) error {
 // as the client (we dialled) or the server. Nothing may have arrived
 // after the op that started it: the peer waits for the handshake.
 func (c *client) startTLS(rest []byte, cfg *tls.Config, isClient bool, timeout time.Duration) error {
+	return c.handshakeTLS(rest, cfg, isClient, timeout, true)
+}
+
+// startTLSFirst runs the handshake before anything is sent (routes): what
+// is queued goes out encrypted once it is done.
+func (c *client) startTLSFirst(cfg *tls.Config, isClient bool, timeout time.Duration) error {
+	return c.handshakeTLS(nil, cfg, isClient, timeout, false)
+}
+
+func (c *client) handshakeTLS(rest []byte, cfg *tls.Config, isClient bool, timeout time.Duration, clearFirst bool) error {
 	if len(rest) > 0 {
 		return errors.New("fern: data received before the TLS handshake")
 	}
 	pending, w := c.holdOutput()
-	if err := c.writeHeld(w, pending); err != nil {
-		c.resumeOutput(nil)
-		return err
+	if clearFirst {
+		if err := c.writeHeld(w, pending); err != nil {
+			c.resumeOutput(nil)
+			return err
+		}
+		pending = nil
+	}
+	resume := func(w io.Writer) {
+		// What is still to be sent goes first, ahead of anything queued
+		// meanwhile; the writer is still held, so nothing overtakes it.
+		if len(pending) > 0 {
+			c.mu.Lock()
+			c.out = append(pending, c.out...)
+			c.mu.Unlock()
+		}
+		c.resumeOutput(w)
 	}
 	var tc *tls.Conn
 	if isClient {
@@ -112,11 +135,11 @@ func (c *client) startTLS(rest []byte, cfg *tls.Config, isClient bool, timeout t
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
-		c.resumeOutput(nil)
+		resume(nil)
 		return fmt.Errorf("TLS handshake: %w", err)
 	}
 	c.rd = tc
-	c.resumeOutput(tc)
+	resume(tc)
 	return nil
 }
 

@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"net"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -337,4 +340,73 @@ func TestLeafCredentials(t *testing.T) {
 		ReconnectInterval: 5 * time.Millisecond}})
 	waitFor(t, "leaf link", func() bool { return hub.NumLeafs() == 1 && good.NumLeafs() == 1 })
 	checkFlow(t, hub, good, []byte("hello"))
+}
+
+// cluster { tls {} }: routes are TLS from the first byte, with client
+// certificates both ways; a server without TLS, or with a certificate
+// the cluster does not trust, never joins.
+func TestRouteTLS(t *testing.T) {
+	certs := writeCerts(t)
+	routeTLS := &TLSOptions{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, CAFile: certs.CA}
+	for _, mode := range []string{"accept", "s2_fast"} {
+		t.Run("compression "+mode, func(t *testing.T) {
+			core := startCore(t, func(o *Options) {
+				o.Cluster.TLS = routeTLS
+				o.Cluster.Compression.Mode = mode
+			})
+			want := compress.Off
+			if mode == "s2_fast" {
+				want = compress.S2Fast
+			}
+			for _, m := range routeModes(core[1]) {
+				if m != want {
+					t.Fatalf("route mode %q inside TLS, want %q", m, want)
+				}
+			}
+			checkFlow(t, core[0], core[2], randomBytes(50_000))
+		})
+	}
+
+	var seedLogs logCounter
+	seed := startServer(t, &Options{ServerName: "seed", Logger: slog.New(slog.NewTextHandler(&seedLogs, nil)),
+		Cluster: ClusterOptions{Name: "c", Host: "127.0.0.1", Port: -1, TLS: routeTLS}})
+	otherCA, err := testcert.OtherCA(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		tls  *TLSOptions
+	}{
+		{"no TLS", nil},
+		{"untrusted", &TLSOptions{CertFile: certs.ClientCert, KeyFile: certs.ClientKey, CAFile: otherCA}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := seedLogs.count("upgrade failed")
+			bad := startServer(t, &Options{ServerName: "bad", Cluster: ClusterOptions{Name: "c", Host: "127.0.0.1", Port: -1,
+				TLS: tc.tls, Routes: []string{routeURL(seed)}, RetryInterval: 5 * time.Millisecond}})
+			waitFor(t, "three refused route handshakes", func() bool { return seedLogs.count("upgrade failed") >= before+3 })
+			if bad.NumRoutes() != 0 || seed.NumRoutes() != 0 {
+				t.Fatalf("route registered (seed %d, bad %d)", seed.NumRoutes(), bad.NumRoutes())
+			}
+		})
+	}
+}
+
+// logCounter collects log output and counts lines containing a text.
+type logCounter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logCounter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logCounter) count(text string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), text)
 }

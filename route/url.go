@@ -46,3 +46,12 @@ func ParseURL(s string) (URL, error) {
 
 // String is the URL without credentials.
 func (u URL) String() string { return "nats-route://" + u.Host }
+
+// Hostname is the host without the port (the TLS server name).
+func (u URL) Hostname() string {
+	h, _, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		return u.Host
+	}
+	return h
+}
