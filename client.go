@@ -148,6 +148,8 @@ type client struct {
 	wr            io.Writer                // where the writer writes: nc, or a TLS or S2 layer
 	holdOut       bool                     // the transport is being changed: the writer must not write
 	outIdle       *sync.Cond               // signalled when a write ends while holdOut is set
+	s2auto        *s2Auto                  // set on s2_auto links: the level follows the RTT
+	pingSent      time.Time                // when the outstanding PING went out
 	out           []byte                   // queued, not yet taken by the writer
 	spare         []byte                   // reused outbound buffer
 	inflight      int                      // bytes the writer is writing now

@@ -43,6 +43,9 @@ func (c *client) pingTimerFired() {
 		} else {
 			c.firstPingSent = true
 			c.out = protocol.AppendPing(c.out)
+			if c.pingSent.IsZero() {
+				c.pingSent = time.Now()
+			}
 		}
 	}
 	c.pingTimer.Reset(interval)
@@ -80,5 +83,9 @@ func (c *client) authTimeout() {
 func (c *client) processPong() {
 	c.mu.Lock()
 	c.pingsOut = 0
+	if !c.pingSent.IsZero() {
+		c.retuneS2Locked(time.Since(c.pingSent))
+		c.pingSent = time.Time{}
+	}
 	c.mu.Unlock()
 }

@@ -125,7 +125,7 @@ func (c *client) processLeafInfo(arg []byte) error {
 		return nil
 	}
 	c.upgrade = func(rest []byte) error {
-		if err := c.startS2(rest, cm); err != nil {
+		if err := c.startS2(rest, cm, &c.srv.opts.LeafNode.Compression); err != nil {
 			return err
 		}
 		c.enqueue(string(protocol.AppendInfo(nil, c.srv.leafInfoJSON(c, leafInfoCompressed, false))))
@@ -239,7 +239,7 @@ func (c *client) negotiateHubCompression(hubMode string) error {
 	b, _ := json.Marshal(&info)
 	c.enqueue(string(protocol.AppendInfo(nil, b)))
 	ls.awaitInfo = true
-	c.upgrade = func(rest []byte) error { return c.startS2(rest, cm) }
+	c.upgrade = func(rest []byte) error { return c.startS2(rest, cm, co) }
 	return errSwitch
 }
 

@@ -189,11 +189,11 @@ func (c *client) negotiateRouteCompression(peerMode string) error {
 	}
 	if rs.solicited {
 		c.enqueue(string(info))
-		c.upgrade = func(rest []byte) error { return c.startS2(rest, cm) }
+		c.upgrade = func(rest []byte) error { return c.startS2(rest, cm, co) }
 		return errSwitch
 	}
 	c.upgrade = func(rest []byte) error {
-		if err := c.startS2(rest, cm); err != nil {
+		if err := c.startS2(rest, cm, co); err != nil {
 			return err
 		}
 		c.enqueue(string(info))

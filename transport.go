@@ -145,8 +145,10 @@ func (c *client) handshakeTLS(rest []byte, cfg *tls.Config, isClient bool, timeo
 
 // startS2 sends what is queued on the current layer, then makes both
 // directions an S2 stream, writing at level. rest is what was read after
-// the op that started it: already part of the peer's S2 stream.
-func (c *client) startS2(rest []byte, level string) error {
+// the op that started it: already part of the peer's S2 stream. When our
+// configured mode (co) is s2_auto, the level follows the round-trip time
+// measured by later PINGs (retuneS2).
+func (c *client) startS2(rest []byte, level string, co *CompressionOptions) error {
 	pending, w := c.holdOutput()
 	if err := c.writeHeld(w, pending); err != nil {
 		c.resumeOutput(nil)
@@ -157,9 +159,38 @@ func (c *client) startS2(rest []byte, level string) error {
 		r = io.MultiReader(bytes.NewReader(bytes.Clone(rest)), r)
 	}
 	c.rd = compress.NewReader(r)
+	if co.Mode == compress.S2Auto {
+		c.mu.Lock()
+		c.s2auto = &s2Auto{thresholds: co.RTTThresholds, level: level, base: w}
+		c.mu.Unlock()
+	}
 	c.resumeOutput(compress.NewWriter(w, level))
 	c.log.Debug("S2 compression on", "level", level)
 	return nil
+}
+
+// s2Auto is the state of an s2_auto link: the level it writes at follows
+// the measured round-trip time.
+type s2Auto struct {
+	thresholds []time.Duration
+	level      string
+	base       io.Writer // the layer under the S2 writer
+}
+
+// retuneS2 applies a measured round-trip time to an s2_auto link: a new
+// level gets a new S2 writer (a stream may restart with a new identifier
+// chunk; the reader takes it). The writer goroutine picks it up at its
+// next write. c.mu is held.
+func (c *client) retuneS2Locked(rtt time.Duration) {
+	a := c.s2auto
+	if a == nil || c.holdOut {
+		return
+	}
+	if lvl := compress.AutoLevel(rtt, a.thresholds); lvl != a.level {
+		a.level = lvl
+		c.wr = compress.NewWriter(a.base, lvl)
+		c.log.Debug("S2 level follows the round-trip time", "rtt", rtt, "level", lvl)
+	}
 }
 
 // negotiateCompression picks the mode this side writes with, from ours

@@ -410,3 +410,60 @@ func (l *logCounter) count(text string) int {
 	defer l.mu.Unlock()
 	return strings.Count(l.buf.String(), text)
 }
+
+// s2_auto follows the round-trip time measured by PINGs: a new level gets
+// a new S2 writer mid-connection, and the peer's reader takes the new
+// stream without losing a byte.
+func TestS2AutoRetunesMidStream(t *testing.T) {
+	hub := startServer(t, &Options{ServerName: "hub", LeafNode: LeafNodeOptions{Host: "127.0.0.1", Port: -1,
+		Compression: CompressionOptions{Mode: "s2_auto", RTTThresholds: []time.Duration{time.Hour}}}})
+	lf := startServer(t, &Options{ServerName: "leaf", LeafNode: LeafNodeOptions{
+		Remotes:           []RemoteLeafOptions{{URLs: []string{"nats://" + hub.LeafAddr().String()}, Compression: CompressionOptions{Mode: "s2_auto", RTTThresholds: []time.Duration{time.Hour}}}},
+		ReconnectInterval: 20 * time.Millisecond}})
+	waitFor(t, "leaf link", func() bool { return hub.NumLeafs() == 1 && lf.NumLeafs() == 1 })
+	hub.mu.Lock()
+	var c *client
+	for _, l := range hub.leafs {
+		c = l
+	}
+	hub.mu.Unlock()
+	checkFlow(t, hub, lf, randomBytes(30_000))
+	for _, tc := range []struct {
+		rtt        time.Duration
+		thresholds []time.Duration
+		want       string
+	}{
+		{20 * time.Millisecond, []time.Duration{time.Millisecond, time.Second}, compress.S2Fast},
+		{2 * time.Second, []time.Duration{time.Millisecond, time.Second, time.Second * 1}, compress.S2Best},
+		{time.Microsecond, []time.Duration{time.Millisecond}, compress.S2Uncompressed},
+	} {
+		c.mu.Lock()
+		if c.s2auto == nil {
+			c.mu.Unlock()
+			t.Fatal("an s2_auto link has no auto state")
+		}
+		c.s2auto.thresholds = tc.thresholds
+		c.retuneS2Locked(tc.rtt)
+		got := c.s2auto.level
+		c.mu.Unlock()
+		if got != tc.want {
+			t.Fatalf("rtt %v: level %q, want %q", tc.rtt, got, tc.want)
+		}
+		checkFlow(t, hub, lf, randomBytes(30_000))
+		checkFlow(t, hub, lf, make([]byte, 100_000))
+	}
+	// A PONG answering our PING measures the round trip and retunes.
+	c.mu.Lock()
+	c.s2auto.thresholds = []time.Duration{0, time.Hour} // any RTT: fast
+	c.s2auto.level = compress.S2Uncompressed
+	c.pingSent = time.Now()
+	c.mu.Unlock()
+	c.processPong()
+	c.mu.Lock()
+	got := c.s2auto.level
+	c.mu.Unlock()
+	if got != compress.S2Fast {
+		t.Fatalf("after a PONG: level %q, want %q", got, compress.S2Fast)
+	}
+	checkFlow(t, hub, lf, randomBytes(30_000))
+}
