@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,12 @@ type NodeSpec struct {
 	// "s2_auto", "s2_uncompressed", "s2_fast", "s2_better", "s2_best");
 	// empty keeps each implementation's default, "accept" for both.
 	Compression string
+	// TLS, if set, makes every route of the node TLS from its first byte,
+	// as the official server does with a cluster tls block: the node
+	// presents Cert/Key both as a server and as a client, requires client
+	// certificates, and verifies the other side with CA both ways.
+	// ClientCert and ClientKey are not used.
+	TLS *TLSFiles
 	// Logger, if set, receives the node's logs; an official server logs
 	// debug lines if the logger is enabled for slog.LevelDebug, and trace
 	// lines (every protocol message) for LevelDebug-4.
@@ -108,7 +115,7 @@ func (n *Node) start() error {
 
 func (n *Node) startFern() error {
 	sp := &n.spec
-	s, err := fern.NewServer(&fern.Options{
+	o := &fern.Options{
 		ServerName: sp.Name,
 		Host:       "127.0.0.1",
 		Port:       -1,
@@ -121,7 +128,12 @@ func (n *Node) startFern() error {
 			RetryInterval: sp.RetryInterval,
 			Compression:   fern.CompressionOptions{Mode: sp.Compression},
 		},
-	})
+	}
+	if sp.TLS != nil {
+		o.Cluster.TLS = &fern.TLSOptions{CertFile: sp.TLS.Cert, KeyFile: sp.TLS.Key, CAFile: sp.TLS.CA,
+			Verify: true, Timeout: routeTLSTimeout}
+	}
+	s, err := fern.NewServer(o)
 	if err != nil {
 		return fmt.Errorf("harness: start fern node %s: %w", sp.Name, err)
 	}
@@ -148,7 +160,7 @@ func stopFern(s *fern.Server) {
 
 func (n *Node) startOfficial() error {
 	sp := &n.spec
-	s, err := server.NewServer(&server.Options{
+	o := &server.Options{
 		ServerName: sp.Name,
 		Host:       "127.0.0.1",
 		Port:       -1,
@@ -161,8 +173,20 @@ func (n *Node) startOfficial() error {
 			PoolSize:    sp.PoolSize,
 			Compression: server.CompressionOpts{Mode: sp.Compression},
 		},
-		Routes: server.RoutesFromStr(strings.Join(sp.Routes, ",")),
-	})
+	}
+	if len(sp.Routes) > 0 {
+		// RoutesFromStr("") is one empty URL, which the server would
+		// dial (and fail to) forever.
+		o.Routes = server.RoutesFromStr(strings.Join(sp.Routes, ","))
+	}
+	if sp.TLS != nil {
+		tc, err := officialRouteTLS(sp.TLS)
+		if err != nil {
+			return fmt.Errorf("harness: start official node %s: %w", sp.Name, err)
+		}
+		o.Cluster.TLSConfig, o.Cluster.TLSTimeout = tc, routeTLSTimeout.Seconds()
+	}
+	s, err := server.NewServer(o)
 	if err != nil {
 		return fmt.Errorf("harness: start official node %s: %w", sp.Name, err)
 	}
@@ -180,6 +204,26 @@ func (n *Node) startOfficial() error {
 	n.official = s
 	sp.ClusterPort = s.ClusterAddr().Port
 	return nil
+}
+
+// routeTLSTimeout bounds the route TLS handshakes, on either
+// implementation.
+const routeTLSTimeout = 2 * time.Second
+
+// officialRouteTLS is the official server's cluster TLS configuration for
+// f, built as its configuration parser builds one from a cluster tls block
+// (server/opts.go getTLSConfig): client certificates are always required
+// and verified, and since every server also dials the others, the CA pool
+// that verifies clients also verifies servers.
+func officialRouteTLS(f *TLSFiles) (*tls.Config, error) {
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: f.Cert, KeyFile: f.Key, CaFile: f.CA,
+		Verify: true, Timeout: routeTLSTimeout.Seconds()})
+	if err != nil {
+		return nil, fmt.Errorf("route tls: %w", err)
+	}
+	tc.ClientAuth = tls.RequireAndVerifyClientCert
+	tc.RootCAs = tc.ClientCAs
+	return tc, nil
 }
 
 // portOf is the port of a host:port address (0 if it has none).

@@ -52,8 +52,9 @@ const (
 )
 
 // writeTLSFiles generates a CA, a server certificate for 127.0.0.1, ::1
-// and localhost, and a client certificate, both signed by the CA, as PEM
-// files in a temporary directory of the test.
+// and localhost (good for client auth too, as routes need), and a client
+// certificate, both signed by the CA, as PEM files in a temporary
+// directory of the test. Each call makes a new CA.
 func writeTLSFiles(t *testing.T) harness.TLSFiles {
 	t.Helper()
 	dir := t.TempDir()
@@ -97,7 +98,9 @@ func writeTLSFiles(t *testing.T) harness.TLSFiles {
 		Subject:     pkix.Name{CommonName: "localhost"},
 		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// Client auth too: on routes every server presents this
+		// certificate as a client as well.
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}, f.Cert, f.Key)
 	issue(&x509.Certificate{
 		Subject:     pkix.Name{CommonName: "interop test leaf"},
