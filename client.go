@@ -92,6 +92,15 @@ type subscription struct {
 	// the message on the publisher's goroutine instead of an outbound
 	// buffer.
 	handler func(subject, reply string, hdr, data []byte)
+	// exported in-process subscriptions count as this server's interest
+	// (announced to routes and leafs) and take messages from them.
+	exported bool
+}
+
+// announced reports whether sub is interest that routes and leafs hear
+// of: a client's (or a hub-side leaf's), or an exported in-process one.
+func (sub *subscription) announced() bool {
+	return sub.exported || sub.client.localInterest()
 }
 
 const (
@@ -129,9 +138,12 @@ type client struct {
 	rtargets []remoteTarget
 	// inQueues is the queue list of the routed message being processed.
 	inQueues []byte
-	// wireSubj, when set (JetStream publishers), is the subject written on
-	// MSG lines to local clients instead of the subject routed on.
+	// wireSubj, when set (JetStream deliveries), is the subject written on
+	// MSG lines to local clients instead of the subject routed on; jsReply
+	// is the scratch for the ack reply that carries it across routes and
+	// leafs ("<ack>@<subject>").
 	wireSubj []byte
+	jsReply  []byte
 	// route is set for route connections, leaf for leaf connections.
 	route *routeState
 	leaf  *leafState

@@ -22,13 +22,27 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	kind := c.kind()
 	fromRemote := kind == kindRoute || kind == kindLeaf
 	delivered := false
+	// JetStream deliveries are routed by their deliver subject but shown
+	// with the stored subject: across routes and leafs that subject rides
+	// at the end of the $JS.ACK reply, after '@' (as officially).
+	remoteReply := reply
+	switch {
+	case fromRemote:
+		if i := jsAckDeliverIdx(reply); i >= 0 {
+			c.wireSubj, reply = reply[i+1:], reply[:i]
+			defer func() { c.wireSubj = nil }()
+		}
+	case c.wireSubj != nil && isJSAck(reply) && jsAckDeliverIdx(reply) < 0:
+		c.jsReply = append(append(append(c.jsReply[:0], reply...), '@'), c.wireSubj...)
+		remoteReply = c.jsReply
+	}
 	c.rtargets = c.rtargets[:0]
 	for _, sub := range c.result.Plain {
 		if sub.handler != nil {
 			// In-process subscriptions (JetStream) serve this server's
-			// own clients only: they are never announced, so what arrives
-			// from a route or leaf is not theirs.
-			if !fromRemote {
+			// own clients, unless exported: the others are never
+			// announced, so what arrives from a route or leaf is not theirs.
+			if !fromRemote || sub.exported {
 				deliverInternal(sub, subj, reply, hdrSize, msg)
 				delivered = true
 			}
@@ -60,7 +74,7 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 		}
 	}
 	for i := range c.rtargets {
-		if c.forwardRemote(&c.rtargets[i], subj, reply, hdrSize, msg) {
+		if c.forwardRemote(&c.rtargets[i], subj, remoteReply, hdrSize, msg) {
 			delivered = true
 		}
 	}
@@ -81,7 +95,7 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrSi
 	for i := 0; i < n; i++ {
 		m := members[(start+i)%n]
 		if m.handler != nil {
-			if c.isRemote() {
+			if c.isRemote() && !m.exported {
 				continue
 			}
 			deliverInternal(m, subj, reply, hdrSize, msg)
@@ -146,6 +160,34 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrSize int, msg
 		dst.removeSub(sub)
 	}
 	return true
+}
+
+// jsAckPrefix starts JetStream ack reply subjects.
+const jsAckPrefix = "$JS.ACK."
+
+func isJSAck(reply []byte) bool {
+	return len(reply) > len(jsAckPrefix) && string(reply[:len(jsAckPrefix)]) == jsAckPrefix
+}
+
+// jsAckDeliverIdx is the index of the '@' that ends the ack part of an
+// encoded "$JS.ACK.<stream>.<consumer>.<n>.<n>.<n>.<ts>.<pending>@<subject>"
+// reply, or -1. Names may hold '@', so only one after the eighth dot counts.
+func jsAckDeliverIdx(reply []byte) int {
+	if !isJSAck(reply) {
+		return -1
+	}
+	dots := 0
+	for i, b := range reply {
+		switch b {
+		case '.':
+			dots++
+		case '@':
+			if dots >= 8 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // deliverInternal hands a message to an in-process subscription.

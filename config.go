@@ -120,7 +120,7 @@ const (
 		"websocket_compression ws_no_masking websocket_no_masking no_randomize dont_randomize " +
 		"first_info_timeout dial_timeout disabled proxy ignore_discovered_servers " +
 		"isolate_leafnode_interest isolate request_isolation jetstream_cluster_migrate js_cluster_migrate"
-	unsupportedJetStream = "domain key ek encryption_key prev_key prev_ek " +
+	unsupportedJetStream = "key ek encryption_key prev_key prev_ek " +
 		"prev_encryption_key cipher extension_hint limits unique_tag strict max_outstanding_catchup " +
 		"request_queue_limit tpm max_catchup"
 )
@@ -392,6 +392,8 @@ func (d *configDecoder) jetstream(path string, n *conf.Node) {
 			d.storageSize(k, v, &js.MaxFileStore)
 		case "enabled", "enable":
 			d.boolean(k, v, &js.Enabled)
+		case "domain":
+			d.name(k, v, &js.Domain, "JetStream domain")
 		case "max_buffered_msgs":
 			d.integer(k, v, 0, math.MaxInt32, &js.MaxBufferedMsgs)
 		case "max_buffered_size":

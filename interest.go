@@ -54,7 +54,7 @@ func (s *Server) removeSub(sub *subscription) {
 // removed and queues RS+/RS- and LS+/LS- where a count crossed a boundary
 // (or a queue weight changed). s.mu is held.
 func (s *Server) announceLocked(sub *subscription, add bool) {
-	if sub.client.localInterest() {
+	if sub.announced() {
 		ch := countInterest(s.interest, sub, add)
 		if ch.Announce {
 			for _, r := range s.routes {
@@ -93,12 +93,12 @@ func (c *client) localInterest() bool {
 
 // leafWants reports whether leaf connection l must be told about sub.
 func (l *client) leafWants(sub *subscription) bool {
-	if sub.client == l || sub.client.kind() == kindInternal {
+	if sub.client == l || (sub.client.kind() == kindInternal && !sub.exported) {
 		return false
 	}
 	if l.leaf.solicited {
 		// We are the leaf: our hub hears only our own interest.
-		return sub.client.localInterest()
+		return sub.announced()
 	}
 	return true
 }

@@ -12,10 +12,11 @@ import (
 // jsHost gives the JetStream engine its view of the server (package
 // jetstream declares the interface): in-process subscriptions whose
 // handlers run on the publishing connection's goroutine, and publishers
-// that deliver like a local client. Both are local to this server: they
-// are never announced to routes or leafs, and messages arriving from
-// routes or leafs do not reach them (JetStream serves this server's own
-// clients).
+// that deliver like a local client. Subscriptions are local to this
+// server (never announced to routes or leafs, and deaf to what arrives
+// from them: JetStream serves this server's own clients), except the
+// exported ones of a JetStream with a domain, which other servers reach
+// under $JS.<domain>.API.
 type jsHost struct {
 	s *Server
 	// sys owns the in-process subscriptions.
@@ -25,7 +26,10 @@ type jsHost struct {
 	next uint64 // sid counter
 }
 
-var _ jetstream.Host = (*jsHost)(nil)
+var (
+	_ jetstream.Host          = (*jsHost)(nil)
+	_ jetstream.ExportingHost = (*jsHost)(nil)
+)
 
 func newJSHost(s *Server) *jsHost {
 	return &jsHost{s: s, sys: s.newInternalClient()}
@@ -55,8 +59,18 @@ type jsSubscription struct {
 	sub *subscription
 }
 
-// Subscribe registers an in-process subscription.
+// Subscribe registers an in-process subscription, local to this server.
 func (h *jsHost) Subscribe(subj, queue string, fn jetstream.MsgHandler) (jetstream.Subscription, error) {
+	return h.subscribe(subj, queue, fn, false)
+}
+
+// SubscribeExported registers an in-process subscription that routes and
+// leafs hear of and that takes their messages (a JetStream domain).
+func (h *jsHost) SubscribeExported(subj, queue string, fn jetstream.MsgHandler) (jetstream.Subscription, error) {
+	return h.subscribe(subj, queue, fn, true)
+}
+
+func (h *jsHost) subscribe(subj, queue string, fn jetstream.MsgHandler, exported bool) (jetstream.Subscription, error) {
 	if !subject.Valid(subj) {
 		return nil, fmt.Errorf("fern: invalid subject %q", subj)
 	}
@@ -64,7 +78,7 @@ func (h *jsHost) Subscribe(subj, queue string, fn jetstream.MsgHandler) (jetstre
 	h.next++
 	sid := strconv.FormatUint(h.next, 10)
 	h.mu.Unlock()
-	sub := &subscription{client: h.sys, subject: subj, queue: queue, sid: []byte(sid), handler: fn}
+	sub := &subscription{client: h.sys, subject: subj, queue: queue, sid: []byte(sid), handler: fn, exported: exported}
 	if err := h.s.addSub(sub); err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ func (s *Server) startJetStream() error {
 		ServerName:      s.opts.ServerName,
 		Version:         NATSVersion,
 		MaxBufferedMsgs: o.MaxBufferedMsgs,
+		Domain:          o.Domain,
 		MaxBufferedSize: int(min(o.MaxBufferedSize, int64(math.MaxInt))),
 		Logger:          s.log.With("component", "jetstream"),
 	}

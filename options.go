@@ -262,6 +262,14 @@ type JetStreamOptions struct {
 	// 128 MiB): a publish beyond them is answered 429 Too Many Requests.
 	MaxBufferedMsgs int
 	MaxBufferedSize int64
+	// Domain names this JetStream for other servers (domain): its API is
+	// also served on $JS.<Domain>.API.>, and that API, the streams'
+	// subjects, acks and the other subjects its consumers use are
+	// announced over routes and leaf connections, so clients elsewhere
+	// reach it with nats.go's jetstream.NewWithDomain or the CLI's
+	// --js-domain. Without a domain JetStream serves this server's own
+	// clients only. A leaf and its hub need different domains.
+	Domain string
 }
 
 // ErrNotImplemented is wrapped by errors for configured features Fern does

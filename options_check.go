@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fernmq/fern/internal/compress"
+	"github.com/fernmq/fern/subject"
 )
 
 // Compression defaults, as the official server's: routes accept what the
@@ -145,6 +147,9 @@ func (o *Options) validate() error {
 	}
 	if o.PingMax < 0 {
 		bad("PingMax", o.PingMax, "must be positive")
+	}
+	if d := o.JetStream.Domain; d != "" && (strings.ContainsAny(d, ".*> \t\r\n") || !subject.ValidStrict(d)) {
+		bad("JetStream.Domain", d, "must be one subject token (no '.', '*', '>' or spaces)")
 	}
 	errs = append(errs, o.checkTransport()...)
 	return errors.Join(errs...)

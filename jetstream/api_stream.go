@@ -144,7 +144,7 @@ func (s *Stream) applyConfig(old, cfg *StreamConfig) error {
 		}
 		s.subs = nil
 		for _, subj := range cfg.Subjects {
-			sub, err := s.e.host.Subscribe(subj, "", s.onMsg)
+			sub, err := s.e.subscribe(subj, "", s.onMsg, true)
 			if err != nil {
 				return err
 			}

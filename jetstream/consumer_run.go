@@ -137,6 +137,8 @@ func (c *consumer) prime() {
 // consumers, which answer 409), the ack subjects when acks are tracked,
 // and the flow-control answers of push consumers.
 func (c *consumer) subscribe() error {
+	// Only the first (plain API) subject stays this server's; the rest
+	// are exported when the engine has a domain.
 	subjects := []string{apiPrefix + msgNextPrefix + c.stream + "." + c.name}
 	if d := c.m.e.cfg.Domain; d != "" {
 		subjects = append(subjects, "$JS."+d+".API."+msgNextPrefix+c.stream+"."+c.name)
@@ -148,8 +150,8 @@ func (c *consumer) subscribe() error {
 	if c.cfg.IsPush() && c.cfg.FlowControl {
 		subjects = append(subjects, "$JS.FC."+c.stream+"."+c.name+".*")
 	}
-	for _, subj := range subjects {
-		sub, err := c.m.e.host.Subscribe(subj, "", c.onMsg)
+	for i, subj := range subjects {
+		sub, err := c.m.e.subscribe(subj, "", c.onMsg, i > 0)
 		if err != nil {
 			c.unsubscribe()
 			return err

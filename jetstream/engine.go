@@ -178,7 +178,8 @@ func (e *Engine) Start() error {
 		prefixes = append(prefixes, "$JS."+e.cfg.Domain+".API.")
 	}
 	for _, p := range prefixes {
-		sub, err := e.host.Subscribe(p+">", "", e.onAPI)
+		// $JS.API.> stays this server's; $JS.<domain>.API.> is exported.
+		sub, err := e.subscribe(p+">", "", e.onAPI, p != apiPrefix)
 		if err != nil {
 			e.unsubscribeLocked()
 			e.closeStreamsLocked()
@@ -235,6 +236,17 @@ func (e *Engine) closeStreamsLocked() error {
 		delete(e.streams, name)
 	}
 	return first
+}
+
+// subscribe takes an in-process subscription; exported ones (only with a
+// Domain, and only when the host can) are visible to other servers.
+func (e *Engine) subscribe(subj, queue string, h MsgHandler, exported bool) (Subscription, error) {
+	if exported && e.cfg.Domain != "" {
+		if x, ok := e.host.(ExportingHost); ok {
+			return x.SubscribeExported(subj, queue, h)
+		}
+	}
+	return e.host.Subscribe(subj, queue, h)
 }
 
 func (e *Engine) streamsDir() string { return filepath.Join(e.cfg.StoreDir, "streams") }

@@ -20,6 +20,20 @@ type Host interface {
 	HasInterest(subject string) bool
 }
 
+// ExportingHost is implemented by hosts whose in-process subscriptions
+// can also be visible beyond the server. An engine with a Domain uses it
+// for everything other servers must reach: $JS.<domain>.API.>, the
+// domain's direct get and MSG.NEXT subjects, acks, flow control and the
+// streams' subjects, so that over routes and leaf connections the
+// domain's JetStream is used as the official server's is
+// (jetstream.NewWithDomain in nats.go, --js-domain in the CLI).
+type ExportingHost interface {
+	// SubscribeExported is Subscribe for a subscription that is announced
+	// to routes and leaf nodes like a client's, and that also receives
+	// the messages arriving from them.
+	SubscribeExported(subject, queue string, h MsgHandler) (Subscription, error)
+}
+
 // MsgHandler receives a message: hdr is the raw header block
 // ("NATS/1.0\r\n...\r\n\r\n") or nil, data the payload.
 type MsgHandler func(subject, reply string, hdr, data []byte)

@@ -147,7 +147,7 @@ func (s *Stream) subscribe() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, subj := range cfg.Subjects {
-		sub, err := s.e.host.Subscribe(subj, "", s.onMsg)
+		sub, err := s.e.subscribe(subj, "", s.onMsg, true)
 		if err != nil {
 			s.unsubscribeLocked()
 			return fmt.Errorf("jetstream: subscribe %q: %w", subj, err)
@@ -176,7 +176,7 @@ func (s *Stream) setDirectLocked(on bool) error {
 	}
 	for _, p := range prefixes {
 		for _, subj := range []string{p + directPrefix + s.name, p + directPrefix + s.name + ".>"} {
-			sub, err := s.e.host.Subscribe(subj, "_sys_", s.onDirect)
+			sub, err := s.e.subscribe(subj, "_sys_", s.onDirect, p != apiPrefix)
 			if err != nil {
 				return fmt.Errorf("jetstream: subscribe %q: %w", subj, err)
 			}
