@@ -6,8 +6,11 @@
 //
 // It shows factory.orders.new going up from the leaf to the core,
 // factory.alerts.critical coming down from the core to the leaf, the leaf
-// failing over when the core server it is connected to dies, and a leaf
-// from outside allowed_leaf_cidrs being refused.
+// failing over when the core server it is connected to dies, the leaf
+// storing orders in its JetStream while the whole core is down and the
+// core reading them, in order, once a core server is back (the one
+// addition to the seed's configs: the leaf's JetStream domain "factory"),
+// and a leaf from outside allowed_leaf_cidrs being refused.
 package main
 
 import (
@@ -147,6 +150,9 @@ func run(out io.Writer) error {
 		return err
 	}
 	opts.ServerName, opts.Logger = "leaf-factory", logs.With("server", "leaf-factory")
+	// One addition to the seed's leaf.conf: a JetStream domain, so that the
+	// core can reach the factory's streams over the leaf link.
+	opts.JetStream.Domain = "factory"
 	opts.LeafNode.Dial = fromAddr(factoryAddr)
 	opts.LeafNode.ReconnectInterval = 100 * time.Millisecond
 	lf, err := start(opts)
@@ -239,21 +245,83 @@ func run(out io.Writer) error {
 	}
 	say("down: after failover the leaf still receives %q", m.Data)
 
-	// 6. The seed's jetstream block: the leaf keeps factory orders in a
-	// file-backed stream of its own; a publish is acknowledged once it is
-	// on disk.
-	js, err := jetstream.New(factory)
+	// 6. The seed's jetstream block, with a domain: the core creates an
+	// ORDERS stream on the leaf; cut off from the whole core, the leaf keeps
+	// taking orders (each acknowledged once on disk); when a core server
+	// is back, the core reads them from the leaf, in order.
+	coreJS, err := jetstream.NewWithDomain(ops2, "factory")
 	if err != nil {
 		return err
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"factory.orders.>"}}); err != nil {
-		return fmt.Errorf("stream on the leaf: %w", err)
+	if _, err := coreJS.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"factory.orders.>"}}); err != nil {
+		return fmt.Errorf("stream on the leaf, from the core: %w", err)
 	}
-	ack, err := js.Publish(ctx, "factory.orders.new", []byte("order #1002: 12 pallets"))
+	var down []string
+	for i, s := range core {
+		if s != victim {
+			s.Shutdown(ctx)
+			down = append(down, fmt.Sprintf("nats-%d", i+1))
+		}
+	}
+	if err := until(10*time.Second, func() bool { return len(lf.ConnectedHubs()) == 0 }); err != nil {
+		return fmt.Errorf("leaf still linked: %w", err)
+	}
+	leafJS, err := jetstream.New(factory)
 	if err != nil {
-		return fmt.Errorf("stored publish on the leaf: %w", err)
+		return err
 	}
-	say("store: leaf stream %s kept factory.orders.new as message %d (acknowledged after fsync)", ack.Stream, ack.Sequence)
+	for i := 1; i <= 3; i++ {
+		if _, err := leafJS.Publish(ctx, "factory.orders.new", []byte(fmt.Sprintf("order #%d (while cut off)", 1100+i))); err != nil {
+			return fmt.Errorf("stored publish on the cut-off leaf: %w", err)
+		}
+	}
+	say("store: all cores down (%s stopped too); the leaf stored 3 orders in its ORDERS stream, each acknowledged after fsync", strings.Join(down, ", "))
+
+	name := "nats-1"
+	back, err := fern.ParseConfig(name+"/core.conf", []byte(localize(coreConf, hosts[name], filepath.Join(storeRoot, name))))
+	if err != nil {
+		return err
+	}
+	back.ServerName, back.Logger = name, logs.With("server", name)
+	back.Cluster.RetryInterval = 100 * time.Millisecond
+	restarted, err := start(back)
+	if err != nil {
+		return err
+	}
+	defer restarted.Shutdown(ctx)
+	if err := until(10*time.Second, func() bool {
+		return len(lf.ConnectedHubs()) == 1 && restarted.HasInterest("$JS.factory.API.INFO")
+	}); err != nil {
+		return fmt.Errorf("leaf did not come back: %w", err)
+	}
+	hq, err := nats.Connect(restarted.ClientURL())
+	if err != nil {
+		return err
+	}
+	defer hq.Close()
+	hqJS, err := jetstream.NewWithDomain(hq, "factory")
+	if err != nil {
+		return err
+	}
+	syncer, err := hqJS.CreateOrUpdateConsumer(ctx, "ORDERS", jetstream.ConsumerConfig{Durable: "core-sync", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		return fmt.Errorf("consumer on the leaf's stream: %w", err)
+	}
+	batch, err := syncer.Fetch(3, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		return err
+	}
+	var got []string
+	for m := range batch.Messages() {
+		got = append(got, string(m.Data()))
+		if err := m.DoubleAck(ctx); err != nil {
+			return fmt.Errorf("ack across the link: %w", err)
+		}
+	}
+	if len(got) != 3 {
+		return fmt.Errorf("the core synced %d of 3 orders: %v", len(got), batch.Error())
+	}
+	say("sync: %s is back; the core read the leaf's orders in order: %s", name, strings.Join(got, "; "))
 
 	// 7. A leaf dialling from outside the allowed range is refused.
 	rogueOpts, _ := fern.ParseConfig("rogue/leaf.conf", []byte(localize(leafConf, rogueAddr, filepath.Join(storeRoot, "rogue"))))
