@@ -43,6 +43,19 @@ func TestJetStreamDomainOverLeaf(t *testing.T) {
 	if hub.JetStream().Stream("ORDERS") != nil {
 		t.Fatal("the stream landed on the hub")
 	}
+	// Key-value through the domain: writes go to $JS.factory.API.$KV.>,
+	// which the domain maps back to $KV.> (as officially).
+	kv, err := factory.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "line"})
+	if err != nil {
+		t.Fatalf("KV bucket through the domain: %v", err)
+	}
+	rev, err := kv.Put(ctx, "temp", []byte("21"))
+	if err != nil {
+		t.Fatalf("KV put through the domain: %v", err)
+	}
+	if e, err := kv.Get(ctx, "temp"); err != nil || string(e.Value()) != "21" || e.Revision() != rev {
+		t.Fatalf("KV get through the domain: %v %+v", err, e)
+	}
 	// The hub's own JetStream still answers on $JS.API (its domain-less API).
 	local, _ := jetstream.New(core)
 	if names := listStreams(ctx, local); len(names) != 0 {

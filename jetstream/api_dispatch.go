@@ -22,7 +22,7 @@ const (
 
 // onAPI is the Host handler of $JS.API.> (and $JS.<domain>.API.>).
 func (e *Engine) onAPI(subject, reply string, hdr, data []byte) {
-	if reply == "" {
+	if reply == "" && e.domainView(subject) == "" {
 		return
 	}
 	rest, ok := e.apiOp(subject)
@@ -30,6 +30,22 @@ func (e *Engine) onAPI(subject, reply string, hdr, data []byte) {
 		return
 	}
 	e.api.push(copyMsg(subject, reply, hdr, data))
+}
+
+// domainView is the subject that a message to $JS.<domain>.API.$KV.> or
+// $JS.<domain>.API.$OBJ.> stands for (the same subject without the
+// domain's API prefix), or "". nats.go writes to a KV or object store
+// bucket through a domain that way (kv.go useJSPfx), and the official
+// server maps those subjects back (generateJSMappingTable).
+func (e *Engine) domainView(subject string) string {
+	if e.cfg.Domain == "" {
+		return ""
+	}
+	rest, ok := strings.CutPrefix(subject, "$JS."+e.cfg.Domain+".API.")
+	if !ok || (!strings.HasPrefix(rest, "$KV.") && !strings.HasPrefix(rest, "$OBJ.")) || strings.ContainsAny(rest, "*>") {
+		return ""
+	}
+	return rest
 }
 
 // apiOp strips the API prefix (with or without the domain).
@@ -82,6 +98,11 @@ func apiRoute(op string) (apiHandler, string, bool) {
 
 // handleAPI runs on the API goroutine.
 func (e *Engine) handleAPI(pub Publisher, m inMsg) {
+	if view := e.domainView(m.subject); view != "" {
+		// Republished, in arrival order, to the bucket's own subject.
+		pub.Publish(view, m.reply, m.hdr, m.data)
+		return
+	}
 	op, _ := e.apiOp(m.subject)
 	var resp any
 	if strings.HasPrefix(op, consumerPrefix) {

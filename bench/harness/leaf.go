@@ -32,6 +32,9 @@ type LeafSpec struct {
 	// LeafListen opens a leafnodes listener on an ephemeral port: the
 	// server can be a hub.
 	LeafListen bool
+	// LeafPort, with LeafListen, is the leafnodes listener's port instead
+	// of an ephemeral one (a new hub where a stopped one listened).
+	LeafPort int
 	// Hubs, if not empty, makes the server a leaf with one remote listing
 	// these URLs, dialled in order (the official leaf does not shuffle
 	// them).
@@ -61,6 +64,28 @@ type LeafSpec struct {
 	// Logger, if set, receives the server's logs, with the official
 	// server's debug and trace lines (a debugging aid).
 	Logger *slog.Logger
+	// JetStream, if set, turns JetStream on (see LeafJetStream).
+	JetStream *LeafJetStream
+}
+
+// LeafJetStream is the JetStream of a leaf topology's server: the
+// official server.Options{JetStream, StoreDir, JetStreamDomain}, Fern's
+// fern.JetStreamOptions{Enabled, StoreDir, Domain}.
+type LeafJetStream struct {
+	// StoreDir holds the streams; required (a test's temporary directory).
+	StoreDir string
+	// Domain, if not empty, is the JetStream domain, which other servers
+	// of the topology reach as $JS.<Domain>.API.
+	Domain string
+}
+
+// leafListenPort is the leafnodes listener's port: LeafPort, or -1 for
+// an ephemeral one.
+func (sp *LeafSpec) leafListenPort() int {
+	if sp.LeafPort > 0 {
+		return sp.LeafPort
+	}
+	return -1
 }
 
 // LeafServer is a running server of a leaf topology.
@@ -103,7 +128,10 @@ func (ls *LeafServer) startFern() error {
 			Routes: sp.Routes, RetryInterval: leafRouteRetry}
 	}
 	if sp.LeafListen {
-		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", -1
+		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", sp.leafListenPort()
+	}
+	if js := sp.JetStream; js != nil {
+		o.JetStream = fern.JetStreamOptions{Enabled: true, StoreDir: js.StoreDir, Domain: js.Domain}
 	}
 	o.LeafNode.Compression = fern.CompressionOptions{Mode: sp.compressionMode()}
 	if sp.LeafListen && sp.TLS != nil {
@@ -179,7 +207,10 @@ func (ls *LeafServer) startOfficial() error {
 		o.Routes = server.RoutesFromStr(strings.Join(sp.Routes, ","))
 	}
 	if sp.LeafListen {
-		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", -1
+		o.LeafNode.Host, o.LeafNode.Port = "127.0.0.1", sp.leafListenPort()
+	}
+	if js := sp.JetStream; js != nil {
+		o.JetStream, o.StoreDir, o.JetStreamDomain = true, js.StoreDir, js.Domain
 	}
 	o.LeafNode.Compression.Mode = sp.compressionMode()
 	if sp.LeafListen && sp.TLS != nil {
@@ -222,7 +253,7 @@ func (ls *LeafServer) startOfficial() error {
 		s.SetLogger(officialLogger{sp.Logger.With("server", sp.Name)}, true, true)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(startTimeout) {
+	if !s.ReadyForConnections(startTimeout) || (sp.JetStream != nil && !s.JetStreamEnabled()) {
 		s.Shutdown()
 		s.WaitForShutdown()
 		return fmt.Errorf("harness: start official %s: %w", sp.Name, ErrNotReady)
