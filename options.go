@@ -75,13 +75,14 @@ type Options struct {
 
 	// Authorization holds client credentials and leaf admission rules.
 	Authorization Authorization
-	// Cluster configures routes to other servers (not built yet).
+	// Cluster configures routes to the other servers of a full mesh.
 	Cluster ClusterOptions
-	// LeafNode configures leaf node connections (not built yet).
+	// LeafNode configures leaf node connections: the hub's listener and
+	// the remotes this server dials as a leaf.
 	LeafNode LeafNodeOptions
 	// Websocket accepts clients and leaf nodes over WebSocket.
 	Websocket WebsocketOptions
-	// JetStream configures persistence (not built yet).
+	// JetStream turns on streams, consumers and key-value (jetstream/).
 	JetStream JetStreamOptions
 
 	// LeafAdmission, if set, decides which source addresses may connect

@@ -84,8 +84,10 @@ type Server struct {
 }
 
 // NewServer copies opts, fills in defaults and validates the result. The
-// caller's struct is not modified and may be reused. A configured feature
-// that Fern does not implement yet is an error wrapping ErrNotImplemented.
+// caller's struct is not modified and may be reused. Bad options (and TLS
+// files that cannot be loaded) are errors naming the field. (Features Fern
+// lacks have no Options fields; configuration files that ask for them are
+// refused by the config reader, wrapping ErrNotImplemented.)
 func NewServer(opts *Options) (*Server, error) {
 	if opts == nil {
 		opts = &Options{}
