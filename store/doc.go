@@ -195,7 +195,8 @@
 //
 // In memory each block has an offset table indexed by seq - first (with a
 // deleted bit), so Load is one lookup and one pread (or a copy from the
-// write buffer); the shared subject index (subjects.go) gives last-by-
+// write buffer; a reader walking forward is served from one 64 KiB
+// read-ahead window, filestore_readahead.go); the shared subject index (subjects.go) gives last-by-
 // subject without scanning. Removals update the table at once and are
 // logged as floor or tombstone records at the end of the operation. Space
 // is reclaimed by dropping blocks that fall wholly below the first
