@@ -334,6 +334,8 @@ func (s *Server) leafInfoJSON(c *client, kind leafInfoKind, tlsRequired bool) []
 		ConnectInfo:   connectInfo,
 		TLSRequired:   tlsRequired,
 		AuthRequired:  s.opts.LeafNode.User != "" || s.authRequired(),
+		JetStream:     s.opts.JetStream.Enabled,
+		Domain:        s.opts.JetStream.Domain,
 	}
 	co := &s.opts.LeafNode.Compression
 	switch {

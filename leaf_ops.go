@@ -262,6 +262,7 @@ func (c *client) sendLeafConnect() error {
 		User:          ls.url.User,
 		Pass:          ls.url.Pass,
 		ID:            s.id,
+		Domain:        s.opts.JetStream.Domain,
 		Name:          s.opts.ServerName,
 		Cluster:       cluster,
 		Headers:       true,

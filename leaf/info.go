@@ -20,6 +20,10 @@ type Info struct {
 	ConnectInfo   bool     `json:"connect_info,omitempty"`
 	RemoteAccount string   `json:"remote_account,omitempty"`
 	LeafNodeURLs  []string `json:"leafnode_urls,omitempty"`
+	// JetStream and Domain describe the sender's JetStream (its domain
+	// keeps the two sides' JetStreams apart).
+	JetStream bool   `json:"jetstream,omitempty"`
+	Domain    string `json:"domain,omitempty"`
 	// Compression is the sender's S2 mode (see internal/compress); absent
 	// means it cannot compress.
 	Compression string `json:"compression,omitempty"`
@@ -33,6 +37,7 @@ type Connect struct {
 	Pass          string `json:"pass,omitempty"`
 	Token         string `json:"auth_token,omitempty"`
 	ID            string `json:"server_id"`
+	Domain        string `json:"domain,omitempty"`
 	Name          string `json:"name"`
 	Cluster       string `json:"cluster"`
 	Headers       bool   `json:"headers"`
