@@ -22,6 +22,10 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 	kind := c.kind()
 	fromRemote := kind == kindRoute || kind == kindLeaf
 	delivered := false
+	// A server with JetStream answers $JS.API itself: those requests never
+	// cross a leaf link, either way (as officially, where each side of a
+	// leaf link with JetStream is its own domain).
+	jsLocal := c.srv.js != nil && isJSAPI(subj)
 	// JetStream deliveries are routed by their deliver subject but shown
 	// with the stored subject: across routes and leafs that subject rides
 	// at the end of the $JS.ACK reply, after '@' (as officially).
@@ -49,7 +53,7 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 			continue
 		}
 		if dst := sub.client; dst.isRemote() {
-			if c.canForwardTo(dst) {
+			if c.canForwardTo(dst) && !(jsLocal && dst.kind() == kindLeaf) {
 				c.addRemoteTarget(dst, "")
 			}
 			continue
@@ -69,7 +73,7 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 		}
 		// No local member: one behind a route or leaf (canForwardTo keeps
 		// a routed message to our own leafs).
-		if r := c.pickRemoteMember(q.Members); r != nil {
+		if r := c.pickRemoteMember(q.Members); r != nil && !(jsLocal && r.client.kind() == kindLeaf) {
 			c.addRemoteTarget(r.client, q.Name)
 		}
 	}
@@ -160,6 +164,12 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrSize int, msg
 		dst.removeSub(sub)
 	}
 	return true
+}
+
+// isJSAPI reports whether subj is in $JS.API.>.
+func isJSAPI(subj []byte) bool {
+	const p = "$JS.API."
+	return len(subj) > len(p) && string(subj[:len(p)]) == p
 }
 
 // jsAckPrefix starts JetStream ack reply subjects.

@@ -127,3 +127,42 @@ func listStreams(ctx context.Context, js jetstream.JetStream) []string {
 	}
 	return names
 }
+
+// A server with JetStream answers $JS.API itself: requests from a leaf's
+// clients never cross to a hub that has JetStream too, and the other way
+// round (each side is its own domain).
+func TestJetStreamAPIStaysOnItsSide(t *testing.T) {
+	hub := startServer(t, &Options{ServerName: "hub", LeafNode: LeafNodeOptions{Host: "127.0.0.1", Port: -1},
+		JetStream: JetStreamOptions{Enabled: true, StoreDir: t.TempDir()}})
+	lf := startServer(t, &Options{ServerName: "leaf", JetStream: JetStreamOptions{Enabled: true, StoreDir: t.TempDir()},
+		LeafNode: LeafNodeOptions{Remotes: []RemoteLeafOptions{{URLs: []string{"nats://" + hub.LeafAddr().String()}}},
+			ReconnectInterval: 20 * time.Millisecond}})
+	waitFor(t, "leaf link", func() bool { return hub.NumLeafs() == 1 && lf.NumLeafs() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hubClient := natsConn(t, hub)
+	hjs, _ := jetstream.New(hubClient)
+	if _, err := hjs.CreateStream(ctx, jetstream.StreamConfig{Name: "HUB", Subjects: []string{"hub.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Observers on each side would draw the other's requests if they crossed.
+	hubSpy, _ := hubClient.SubscribeSync("$JS.API.>")
+	hubFence, _ := hubClient.SubscribeSync("fence")
+	hubClient.Flush()
+	leafClient := natsConn(t, lf)
+	waitInterest(t, lf, "fence", 1)
+	ljs, _ := jetstream.New(leafClient)
+	for i := 0; i < 10; i++ {
+		if names := listStreams(ctx, ljs); len(names) != 0 {
+			t.Fatalf("the leaf's client got the hub's streams: %v", names)
+		}
+	}
+	leafClient.Publish("fence", nil)
+	leafClient.Flush()
+	if _, err := hubFence.NextMsg(clusterWait); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := hubSpy.Pending(); n != 0 {
+		t.Fatalf("%d of the leaf's $JS.API requests reached the hub", n)
+	}
+}

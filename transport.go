@@ -110,20 +110,9 @@ func (c *client) handshakeTLS(rest []byte, cfg *tls.Config, isClient bool, timeo
 	pending, w := c.holdOutput()
 	if clearFirst {
 		if err := c.writeHeld(w, pending); err != nil {
-			c.resumeOutput(nil)
-			return err
+			return err // the writer stays held: the connection closes
 		}
 		pending = nil
-	}
-	resume := func(w io.Writer) {
-		// What is still to be sent goes first, ahead of anything queued
-		// meanwhile; the writer is still held, so nothing overtakes it.
-		if len(pending) > 0 {
-			c.mu.Lock()
-			c.out = append(pending, c.out...)
-			c.mu.Unlock()
-		}
-		c.resumeOutput(w)
 	}
 	var tc *tls.Conn
 	if isClient {
@@ -135,11 +124,19 @@ func (c *client) handshakeTLS(rest []byte, cfg *tls.Config, isClient bool, timeo
 	err := tc.HandshakeContext(ctx)
 	cancel()
 	if err != nil {
-		resume(nil)
+		// The writer stays held, so nothing queued leaks in the clear;
+		// the caller closes the connection.
 		return fmt.Errorf("TLS handshake: %w", err)
 	}
 	c.rd = tc
-	resume(tc)
+	if len(pending) > 0 {
+		// What was queued before the handshake goes first, encrypted,
+		// ahead of anything queued meanwhile (the writer is still held).
+		c.mu.Lock()
+		c.out = append(pending, c.out...)
+		c.mu.Unlock()
+	}
+	c.resumeOutput(tc)
 	return nil
 }
 
@@ -151,8 +148,7 @@ func (c *client) handshakeTLS(rest []byte, cfg *tls.Config, isClient bool, timeo
 func (c *client) startS2(rest []byte, level string, co *CompressionOptions) error {
 	pending, w := c.holdOutput()
 	if err := c.writeHeld(w, pending); err != nil {
-		c.resumeOutput(nil)
-		return err
+		return err // the writer stays held: the connection closes
 	}
 	r := c.rd
 	if len(rest) > 0 {
