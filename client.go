@@ -347,6 +347,17 @@ func (c *client) parseInput(data []byte) bool {
 	return true
 }
 
+// refuse ends the connection from a handler: -ERR '<text>' when text is
+// not empty, then close after flushing. It returns errStop, which stops
+// the parser without another -ERR.
+func (c *client) refuse(text string, reason closeReason) error {
+	if text != "" {
+		c.sendErr(text)
+	}
+	c.closeAfterFlush(reason)
+	return errStop
+}
+
 // protocolError answers a parse or handler error and closes.
 func (c *client) protocolError(err error) {
 	if errors.Is(err, errStop) {

@@ -39,20 +39,16 @@ func (c *client) HandleOp(f *protocol.Frame) error {
 		return c.processConnect(f.Arg)
 	case protocol.OpErr:
 		c.log.Info("client sent -ERR", "text", string(f.Arg))
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	case protocol.OpInfo:
 		// A client's INFO carries nothing the server needs, but it must be
 		// JSON: the official server closes the connection otherwise.
 		if !json.Valid(f.Arg) {
-			c.closeAfterFlush(reasonProtocol)
-			return errStop
+			return c.refuse("", reasonProtocol)
 		}
 	case protocol.OpOK:
 	default:
-		c.sendErr("Unknown Protocol Operation")
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("Unknown Protocol Operation", reasonProtocol)
 	}
 	return nil
 }
@@ -97,18 +93,13 @@ func (c *client) processConnect(arg []byte) error {
 	if err := json.Unmarshal(arg, &ci); err != nil {
 		// The official server closes without an -ERR on bad CONNECT JSON.
 		c.log.Debug("bad CONNECT JSON", "err", err)
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	if ci.Protocol < 0 || ci.Protocol > 1 {
-		c.sendErr("invalid client protocol")
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("invalid client protocol", reasonProtocol)
 	}
 	if ci.NoResponders && !ci.Headers {
-		c.sendErr("no responders requires headers support")
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("no responders requires headers support", reasonProtocol)
 	}
 	if c.srv.authRequired() && !c.srv.checkAuth(&ci) {
 		return c.authViolation()
@@ -130,9 +121,7 @@ func (c *client) processConnect(arg []byte) error {
 
 // authViolation answers a failed or missing authentication and closes.
 func (c *client) authViolation() error {
-	c.sendErr("Authorization Violation")
-	c.closeAfterFlush(reasonAuth)
-	return errStop
+	return c.refuse("Authorization Violation", reasonAuth)
 }
 
 // authRequired reports whether clients must authenticate.
@@ -249,8 +238,7 @@ func (c *client) okIfVerbose() {
 func (c *client) processPub(f *protocol.Frame) error {
 	if f.Op == protocol.OpHPub && !c.conn.Headers {
 		// The official server closes without an -ERR text.
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	if c.conn.Verbose {
 		c.enqueue(protocol.OKLine)

@@ -370,8 +370,7 @@ func (c *client) becomeLeaf(arg []byte) error {
 	c.mu.Unlock()
 	if nsubs > 0 {
 		// It subscribed as a client first: not a leaf.
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	s.mu.Lock()
 	delete(s.clients, c.cid)

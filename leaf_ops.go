@@ -26,8 +26,7 @@ func (c *client) handleLeafOp(f *protocol.Frame) error {
 	switch f.Op {
 	case protocol.OpConnect:
 		if ls.solicited {
-			c.closeAfterFlush(reasonProtocol)
-			return errStop
+			return c.refuse("", reasonProtocol)
 		}
 		return c.processLeafConnect(f.Arg)
 	case protocol.OpInfo:
@@ -45,8 +44,7 @@ func (c *client) handleLeafOp(f *protocol.Frame) error {
 		if strings.HasPrefix(text, "Loop detected") {
 			ls.outcome.Store(reasonLeafLoop)
 		}
-		c.closeAfterFlush(reasonLeafClosed)
-		return errStop
+		return c.refuse("", reasonLeafClosed)
 	case protocol.OpLSub:
 		return c.processLeafSub(f)
 	case protocol.OpLUnsub:
@@ -67,13 +65,10 @@ func (c *client) handleLeafOp(f *protocol.Frame) error {
 func (c *client) processLeafConnect(arg []byte) error {
 	var ci leaf.Connect
 	if err := json.Unmarshal(arg, &ci); err != nil {
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	if ci.Lang != "" {
-		c.sendErr("attempted to connect to leaf node port")
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("attempted to connect to leaf node port", reasonProtocol)
 	}
 	s := c.srv
 	if !s.leafAuthOK(&ci) {
@@ -83,9 +78,7 @@ func (c *client) processLeafConnect(arg []byte) error {
 	same := s.routeConfigured() && ci.Cluster == s.clusterName
 	s.mu.Unlock()
 	if same {
-		c.sendErr("remote leafnode has same cluster name")
-		c.closeAfterFlush(reasonLeafCluster)
-		return errStop
+		return c.refuse("remote leafnode has same cluster name", reasonLeafCluster)
 	}
 	c.mu.Lock()
 	if c.authTimer != nil {
@@ -109,16 +102,13 @@ func (c *client) processLeafConnect(arg []byte) error {
 func (c *client) processLeafInfo(arg []byte) error {
 	var info leaf.Info
 	if err := json.Unmarshal(arg, &info); err != nil {
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	ls := c.leaf
 	ls.negotiated = true
 	cm, err := negotiateCompression(&c.srv.opts.LeafNode.Compression, info.Compression, ls.start)
 	if err != nil {
-		c.sendErr(err.Error())
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse(err.Error(), reasonProtocol)
 	}
 	ls.compression = cm
 	if !compress.Compresses(cm) {
@@ -151,8 +141,7 @@ func (s *Server) leafAuthOK(ci *leaf.Connect) bool {
 func (c *client) processHubInfo(arg []byte) error {
 	var info leaf.Info
 	if err := json.Unmarshal(arg, &info); err != nil {
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	ls := c.leaf
 	if ls.awaitInfo {
@@ -182,8 +171,7 @@ func (c *client) processHubInfo(arg []byte) error {
 	if info.ID == s.id {
 		c.log.Warn("leaf: remote is this server; not connecting to itself", "url", ls.url.String())
 		ls.outcome.Store(reasonLeafLoop)
-		c.closeAfterFlush(reasonLeafLoop)
-		return errStop
+		return c.refuse("", reasonLeafLoop)
 	}
 	ls.remoteID, ls.remoteName, ls.remoteCluster = info.ID, info.Name, info.Cluster
 	// TLS after INFO when the hub requires it or we are configured for it
@@ -222,9 +210,7 @@ func (c *client) negotiateHubCompression(hubMode string) error {
 	}
 	cm, err := negotiateCompression(co, hubMode, ls.start)
 	if err != nil {
-		c.sendErr(err.Error())
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse(err.Error(), reasonProtocol)
 	}
 	ls.compression = cm
 	if !compress.Compresses(cm) {
@@ -313,8 +299,7 @@ func (c *client) processLeafSub(f *protocol.Frame) error {
 		c.log.Error("leaf: loop detected", "remote", c.leaf.remoteName)
 		c.sendErr(text)
 		c.leaf.outcome.Store(reasonLeafLoop)
-		c.closeAfterFlush(reasonLeafLoop)
-		return errStop
+		return c.refuse("", reasonLeafLoop)
 	}
 	return c.processRemoteSub(f)
 }

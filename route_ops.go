@@ -41,8 +41,7 @@ func (c *client) handleRouteOp(f *protocol.Frame) error {
 			level = slog.LevelDebug
 		}
 		c.log.Log(context.Background(), level, "route sent -ERR", "text", string(f.Arg))
-		c.closeAfterFlush(reasonRouteClosed)
-		return errStop
+		return c.refuse("", reasonRouteClosed)
 	case protocol.OpRSub:
 		return c.processRouteSub(f)
 	case protocol.OpRUnsub:
@@ -56,9 +55,7 @@ func (c *client) handleRouteOp(f *protocol.Frame) error {
 		c.inQueues = nil
 	default:
 		// LS+/LS-/LMSG over routes need lnoc, which Fern does not announce.
-		c.sendErr("Unknown Protocol Operation")
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("Unknown Protocol Operation", reasonProtocol)
 	}
 	return nil
 }
@@ -67,27 +64,21 @@ func (c *client) handleRouteOp(f *protocol.Frame) error {
 func (c *client) processRouteConnect(arg []byte) error {
 	var ci route.Connect
 	if err := json.Unmarshal(arg, &ci); err != nil {
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	if ci.Lang != "" {
 		// A client dialled the route port.
-		c.sendErr("attempted to connect to route port")
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("attempted to connect to route port", reasonProtocol)
 	}
 	if ci.Gateway != "" {
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	s := c.srv
 	s.mu.Lock()
 	name, dynamic := s.clusterName, s.clusterDynamic
 	s.mu.Unlock()
 	if ci.Cluster != name && !dynamic && !ci.Dynamic {
-		c.sendErr(fmt.Sprintf("Rejecting connection, cluster name %q does not match %q", ci.Cluster, name))
-		c.closeAfterFlush(reasonClusterName)
-		return errStop
+		return c.refuse(fmt.Sprintf("Rejecting connection, cluster name %q does not match %q", ci.Cluster, name), reasonClusterName)
 	}
 	if u := s.opts.Cluster.User; u != "" {
 		okU := subtle.ConstantTimeCompare([]byte(ci.User), []byte(u))
@@ -114,16 +105,14 @@ func (c *client) processRouteConnect(arg []byte) error {
 func (c *client) processRouteInfo(arg []byte) error {
 	var info route.Info
 	if err := json.Unmarshal(arg, &info); err != nil {
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse("", reasonProtocol)
 	}
 	s := c.srv
 	rs := c.route
 	if !rs.registered.Load() && rs.info.ID == "" {
 		if info.ID == s.id {
 			rs.outcome.Store(reasonRouteToSelf)
-			c.closeAfterFlush(reasonRouteToSelf)
-			return errStop
+			return c.refuse("", reasonRouteToSelf)
 		}
 		if !rs.negotiated {
 			if err := c.negotiateRouteCompression(info.Compression); err != nil {
@@ -135,8 +124,7 @@ func (c *client) processRouteInfo(arg []byte) error {
 		}
 		if !s.agreeClusterName(&info) {
 			rs.outcome.Store(reasonClusterName)
-			c.closeAfterFlush(reasonClusterName)
-			return errStop
+			return c.refuse("", reasonClusterName)
 		}
 		rs.info = info
 		s.mu.Lock()
@@ -175,9 +163,7 @@ func (c *client) negotiateRouteCompression(peerMode string) error {
 	}
 	cm, err := negotiateCompression(co, peerMode, rs.start)
 	if err != nil {
-		c.sendErr(err.Error())
-		c.closeAfterFlush(reasonProtocol)
-		return errStop
+		return c.refuse(err.Error(), reasonProtocol)
 	}
 	rs.compression = cm
 	info := protocol.AppendInfo(nil, s.routeInfoLocked(infoCompression(co, cm)))
