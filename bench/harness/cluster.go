@@ -133,19 +133,9 @@ func (n *Node) startFern() error {
 		o.Cluster.TLS = &fern.TLSOptions{CertFile: sp.TLS.Cert, KeyFile: sp.TLS.Key, CAFile: sp.TLS.CA,
 			Verify: true, Timeout: routeTLSTimeout}
 	}
-	s, err := fern.NewServer(o)
+	s, err := runFern(o, fmt.Sprintf("fern node %s", sp.Name))
 	if err != nil {
-		return fmt.Errorf("harness: start fern node %s: %w", sp.Name, err)
-	}
-	if err := s.Start(); err != nil {
-		stopFern(s)
-		return fmt.Errorf("harness: start fern node %s: %w", sp.Name, err)
-	}
-	select {
-	case <-s.Ready():
-	case <-time.After(startTimeout):
-		stopFern(s)
-		return fmt.Errorf("harness: start fern node %s: %w", sp.Name, ErrNotReady)
+		return err
 	}
 	n.fern = s
 	sp.ClusterPort = portOf(s.ClusterAddr().String())

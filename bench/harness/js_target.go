@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
@@ -122,26 +121,11 @@ func startJS(kind string, d Durability) (string, func(), error) {
 func startFernJS(dir string, d Durability) (string, func(), error) {
 	js := fern.JetStreamOptions{Enabled: true, StoreDir: dir}
 	d.fern(&js)
-	s, err := fern.NewServer(&fern.Options{Host: "127.0.0.1", Port: -1, ServerName: "fern-js", JetStream: js})
+	s, err := runFern(&fern.Options{Host: "127.0.0.1", Port: -1, ServerName: "fern-js", JetStream: js}, "fern jetstream")
 	if err != nil {
-		return "", nil, fmt.Errorf("harness: start fern jetstream: %w", err)
+		return "", nil, err
 	}
-	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	}
-	if err := s.Start(); err != nil {
-		stop()
-		return "", nil, fmt.Errorf("harness: start fern jetstream: %w", err)
-	}
-	select {
-	case <-s.Ready():
-	case <-time.After(startTimeout):
-		stop()
-		return "", nil, fmt.Errorf("harness: start fern jetstream: %w", ErrNotReady)
-	}
-	return s.ClientURL(), stop, nil
+	return s.ClientURL(), func() { stopFern(s) }, nil
 }
 
 func startOfficialJS(dir string, d Durability) (string, func(), error) {

@@ -146,19 +146,9 @@ func (ls *LeafServer) startFern() error {
 		}
 		o.LeafNode.Remotes = []fern.RemoteLeafOptions{r}
 	}
-	s, err := fern.NewServer(o)
+	s, err := runFern(o, fmt.Sprintf("fern %s", sp.Name))
 	if err != nil {
-		return fmt.Errorf("harness: start fern %s: %w", sp.Name, err)
-	}
-	if err := s.Start(); err != nil {
-		stopFern(s)
-		return fmt.Errorf("harness: start fern %s: %w", sp.Name, err)
-	}
-	select {
-	case <-s.Ready():
-	case <-time.After(startTimeout):
-		stopFern(s)
-		return fmt.Errorf("harness: start fern %s: %w", sp.Name, ErrNotReady)
+		return err
 	}
 	ls.fern = s
 	return nil

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -36,26 +35,31 @@ func Fern() Target { return Target{Name: "fern", Start: startFern} }
 func Official() Target { return Target{Name: "official", Start: startOfficial} }
 
 func startFern() (string, func(), error) {
-	s, err := fern.NewServer(&fern.Options{Host: "127.0.0.1", Port: -1})
+	s, err := runFern(&fern.Options{Host: "127.0.0.1", Port: -1}, "fern")
 	if err != nil {
-		return "", nil, fmt.Errorf("harness: start fern: %w", err)
+		return "", nil, err
 	}
-	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-		defer cancel()
-		_ = s.Shutdown(ctx)
+	return s.ClientURL(), func() { stopFern(s) }, nil
+}
+
+// runFern creates, starts and waits for a Fern server; what names it in
+// errors. A server that fails to start is shut down.
+func runFern(o *fern.Options, what string) (*fern.Server, error) {
+	s, err := fern.NewServer(o)
+	if err != nil {
+		return nil, fmt.Errorf("harness: start %s: %w", what, err)
 	}
 	if err := s.Start(); err != nil {
-		stop()
-		return "", nil, fmt.Errorf("harness: start fern: %w", err)
+		stopFern(s)
+		return nil, fmt.Errorf("harness: start %s: %w", what, err)
 	}
 	select {
 	case <-s.Ready():
 	case <-time.After(startTimeout):
-		stop()
-		return "", nil, fmt.Errorf("harness: start fern: %w", ErrNotReady)
+		stopFern(s)
+		return nil, fmt.Errorf("harness: start %s: %w", what, ErrNotReady)
 	}
-	return s.ClientURL(), stop, nil
+	return s, nil
 }
 
 func startOfficial() (string, func(), error) {
