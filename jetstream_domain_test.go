@@ -3,6 +3,7 @@ package fern
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -164,5 +165,36 @@ func TestJetStreamAPIStaysOnItsSide(t *testing.T) {
 	}
 	if n, _, _ := hubSpy.Pending(); n != 0 {
 		t.Fatalf("%d of the leaf's $JS.API requests reached the hub", n)
+	}
+}
+
+// A leaf with JetStream but no domain says once, at start, the line its
+// jetstream block lacks; a leaf with a domain, or a server that is no
+// leaf, says nothing.
+func TestJetStreamLeafDomainHint(t *testing.T) {
+	hub := startServer(t, &Options{ServerName: "hub", LeafNode: LeafNodeOptions{Host: "127.0.0.1", Port: -1}})
+	remotes := []RemoteLeafOptions{{URLs: []string{"nats://" + hub.LeafAddr().String()}}}
+	for _, tc := range []struct {
+		name    string
+		domain  string
+		remotes []RemoteLeafOptions
+		want    int
+	}{
+		{"leaf without domain", "", remotes, 1},
+		{"leaf with domain", "factory", remotes, 0},
+		{"not a leaf", "", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs logCounter
+			s := startServer(t, &Options{ServerName: "edge", Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+				JetStream: JetStreamOptions{Enabled: true, StoreDir: t.TempDir(), Domain: tc.domain},
+				LeafNode:  LeafNodeOptions{Remotes: tc.remotes, ReconnectInterval: 20 * time.Millisecond}})
+			if tc.remotes != nil {
+				waitFor(t, "leaf link", func() bool { return s.NumLeafs() == 1 })
+			}
+			if got := logs.count("add `domain: edge` to its jetstream block"); got != tc.want {
+				t.Fatalf("hint logged %d times, want %d", got, tc.want)
+			}
+		})
 	}
 }

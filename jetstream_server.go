@@ -50,7 +50,24 @@ func (s *Server) startJetStream() error {
 		return fmt.Errorf("fern: jetstream: %w", err)
 	}
 	s.js = e
+	s.hintLeafDomain()
 	return nil
+}
+
+// hintLeafDomain logs, once at start, the line a leaf with JetStream but
+// no domain lacks: without a domain its streams share the core's $JS.API
+// name space, so a core stream cannot source or mirror them and a core
+// client cannot reach them (each side answers its own $JS.API).
+func (s *Server) hintLeafDomain() {
+	if s.opts.JetStream.Domain != "" || len(s.opts.LeafNode.Remotes) == 0 {
+		return
+	}
+	name := s.opts.ServerName
+	if name == "" {
+		name = "leaf"
+	}
+	s.log.Warn("this leaf's JetStream has no domain: core streams cannot source or mirror its streams, nor core clients reach them; "+
+		"add `domain: "+name+"` to its jetstream block", "hint", "jetstream { domain: "+name+" }")
 }
 
 // stopJetStream stops the engine: queued publishes are stored and the
