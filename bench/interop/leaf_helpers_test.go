@@ -70,6 +70,9 @@ type leafTap struct {
 	conns  int
 	chunks []leafTapChunk
 	socks  []net.Conn
+	// down refuses new connections (closed at once), as a link that
+	// stays cut would.
+	down bool
 }
 
 type leafTapChunk struct {
@@ -103,6 +106,13 @@ func (tp *leafTap) acceptLoop() {
 		c, err := tp.ln.Accept()
 		if err != nil {
 			return
+		}
+		tp.mu.Lock()
+		down := tp.down
+		tp.mu.Unlock()
+		if down {
+			c.Close()
+			continue
 		}
 		up, err := net.Dial("tcp", tp.target)
 		if err != nil {
@@ -161,6 +171,17 @@ func (tp *leafTap) cut() {
 	tp.mu.Unlock()
 	for _, c := range socks {
 		_ = c.Close()
+	}
+}
+
+// setDown cuts the link and keeps it cut (down) or lets the leaf redial
+// (up).
+func (tp *leafTap) setDown(down bool) {
+	tp.mu.Lock()
+	tp.down = down
+	tp.mu.Unlock()
+	if down {
+		tp.cut()
 	}
 }
 
