@@ -135,7 +135,8 @@ func (c *consumer) prime() {
 
 // subscribe takes the consumer's subjects: MSG.NEXT (also for push
 // consumers, which answer 409), the ack subjects when acks are tracked,
-// and the flow-control answers of push consumers.
+// (not for flow-control acks, which come with the flow-control answers,
+// as officially) and the flow-control answers of push consumers.
 func (c *consumer) subscribe() error {
 	// Only the first (plain API) subject stays this server's; the rest
 	// are exported when the engine has a domain.
@@ -143,7 +144,7 @@ func (c *consumer) subscribe() error {
 	if d := c.m.e.cfg.Domain; d != "" {
 		subjects = append(subjects, "$JS."+d+".API."+msgNextPrefix+c.stream+"."+c.name)
 	}
-	if c.cfg.AckPolicy != AckNone {
+	if c.cfg.AckPolicy != AckNone && c.cfg.AckPolicy != AckFlowControl {
 		subjects = append(subjects, ackReplyPrefix(c.stream, c.name)+">")
 		subjects = append(subjects, ackSubjectPrefix+"*.*."+c.stream+"."+c.name+".>")
 	}
@@ -349,7 +350,7 @@ func (c *consumer) handleInbound(m *inMsg, now time.Time, released []uint64) []u
 	case strings.HasPrefix(m.subject, ackSubjectPrefix):
 		return c.handleAck(m, now, released)
 	case strings.HasPrefix(m.subject, "$JS.FC."):
-		c.flowControlAnswer(m.subject)
+		return c.flowControlAnswer(m.subject, m.hdr, now, released)
 	default:
 		c.handlePull(m.reply, m.data, now)
 	}
