@@ -58,11 +58,11 @@ func (m *consumerManager) apiReset(stream, name string, hdr, data []byte) any {
 	if c == nil {
 		return resetError(consumerErr(errCodeConsumerNotFound))
 	}
-	seq, cerr := c.reset(req.Seq, time.Now())
+	seq, info, cerr := c.reset(req.Seq, time.Now())
 	if cerr != nil {
 		return resetError(cerr)
 	}
-	resp := &consumerResetReply{Type: consumerResetResponseType, ConsumerInfo: c.info(), ResetSeq: seq}
+	resp := &consumerResetReply{Type: consumerResetResponseType, ConsumerInfo: info, ResetSeq: seq}
 	if _, ok := headerValue(hdr, hdrStreamIdentity); ok {
 		return withIdentity(resp, streamIdentity(s.Created()))
 	}
@@ -91,13 +91,14 @@ func (c *consumer) resetTargetLocked(seq uint64) (uint64, error) {
 }
 
 // reset moves the consumer to seq (see the file comment) and, for a
-// durable, persists it; it returns the sequence it starts at.
-func (c *consumer) reset(seq uint64, now time.Time) (uint64, *APIError) {
+// durable, persists it; it returns the sequence it starts at and the
+// consumer's info right after the reset (before any new delivery).
+func (c *consumer) reset(seq uint64, now time.Time) (uint64, *ConsumerInfo, *APIError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	seq, err := c.resetTargetLocked(seq)
 	if err != nil {
-		return 0, errInvalidReset(err)
+		return 0, nil, errInvalidReset(err)
 	}
 	c.takeNotes()
 	c.state.reset(seq)
@@ -106,11 +107,11 @@ func (c *consumer) reset(seq uint64, now time.Time) (uint64, *APIError) {
 	c.active = now
 	c.dirty = true
 	if err := c.flushLocked(true); err != nil {
-		return 0, errStoreFailed(err.Error())
+		return 0, nil, errStoreFailed(err.Error())
 	}
 	c.flushT = now
 	c.wake()
-	return seq, nil
+	return seq, c.infoLocked(), nil
 }
 
 // reset starts the state again at stream sequence seq: nothing pending or

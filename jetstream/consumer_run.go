@@ -550,6 +550,11 @@ func (c *consumer) doneWith(seq uint64, subj string) bool {
 func (c *consumer) info() *ConsumerInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.infoLocked()
+}
+
+// infoLocked reports the consumer (c.mu held).
+func (c *consumer) infoLocked() *ConsumerInfo {
 	st := c.state
 	dp := st.deliveredPair()
 	af := st.ackFloor()
