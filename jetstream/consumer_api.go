@@ -211,7 +211,11 @@ func (m *consumerManager) createLocked(sc *streamConsumers, cfg *ConsumerConfig,
 	if err := c.subscribe(); err != nil {
 		return nil, err
 	}
-	if err := c.writeConfig(); err != nil {
+	err := c.writeConfig()
+	if err == nil {
+		err = c.persistNew()
+	}
+	if err != nil {
 		c.unsubscribe()
 		return nil, err
 	}

@@ -68,6 +68,8 @@ type consumer struct {
 	hbs   []string
 	acked []uint64
 	batch []inMsg
+
+	ackReplies []string // ack replies waiting for the state to be on disk
 }
 
 // Exit reasons.
@@ -329,6 +331,9 @@ func (c *consumer) work() (time.Time, bool) {
 	for i := range c.batch {
 		removals = c.handleInbound(&c.batch[i], now, removals)
 	}
+	if len(c.ackReplies) > 0 {
+		c.sendDurableAckReplies(now)
+	}
 	clear(c.batch)
 	c.batch = c.batch[:0]
 	if c.state.expire(now) > 0 {
@@ -382,7 +387,7 @@ func (c *consumer) handleAck(m *inMsg, now time.Time, released []uint64) []uint6
 		}
 	}
 	if ackWantsReply(m.reply, body.Kind, true) {
-		c.pub.Publish(m.reply, "", nil, nil)
+		c.replyAck(m.reply)
 	}
 	if body.Kind == ackNext && m.reply != "" {
 		c.handlePull(m.reply, body.Next, now)
