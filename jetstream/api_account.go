@@ -2,11 +2,15 @@ package jetstream
 
 // This file answers $JS.API.INFO: the account's usage, limits and API
 // counters. Fern has one account and no per-account limits, so limits are
-// -1 (unlimited) as for the official default account. api.level is 0:
-// Fern implements none of the features that levels 1 and up announce
-// (per-message TTL, counters, batches, ...).
-
-const apiLevel = 0
+// -1 (unlimited) as for the official default account.
+//
+// api.level is 5, the official 2.15 level: Fern decodes every field that
+// levels 1 to 5 introduce, so a request that requires level 5 (a
+// downstream's sourcing consumer create sends Nats-Required-Api-Level: 5)
+// is understood. The level 1+ features Fern lacks (per-message TTL,
+// counters, batches, schedules, ...) are refused explicitly when set, with
+// a 10052 "not implemented in fern" error, never silently ignored.
+const apiLevel = 5
 
 func (e *Engine) apiAccountInfo(_ string, m inMsg) any {
 	var req struct{}

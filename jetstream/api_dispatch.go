@@ -113,7 +113,11 @@ func (e *Engine) handleAPI(pub Publisher, m inMsg) {
 		}
 		resp = consumerFallback(op)
 	} else if h, arg, ok := apiRoute(op); ok {
-		resp = h(e, arg, m)
+		if apiLevelOK(m.hdr) {
+			resp = h(e, arg, m)
+		} else {
+			resp = errorReply(apiReplyType(op), errRequiredAPILevel())
+		}
 	}
 	if resp == nil {
 		return
@@ -135,6 +139,16 @@ func (r *apiResponse) apiError() *APIError { return r.Error }
 // consumerFallback answers a consumer request while no consumer side is
 // attached: an error reply of the right type, or nil for unknown ops.
 func consumerFallback(op string) any {
+	t := consumerReplyType(op)
+	if t == "" {
+		return nil
+	}
+	return &apiResponse{Type: t, Error: errConsumersNotImplemented()}
+}
+
+// consumerReplyType is the reply type of a consumer operation ("" for
+// unknown ones).
+func consumerReplyType(op string) string {
 	kind := ""
 	switch first, _, _ := strings.Cut(strings.TrimPrefix(op, consumerPrefix), "."); first {
 	case "CREATE", "DURABLE":
@@ -154,9 +168,9 @@ func consumerFallback(op string) any {
 	case "UNPIN":
 		kind = "consumer_unpin_response"
 	default:
-		return nil
+		return ""
 	}
-	return &apiResponse{Type: "io.nats.jetstream.api.v1." + kind, Error: errConsumersNotImplemented()}
+	return "io.nats.jetstream.api.v1." + kind
 }
 
 // errorReply is a reply of type t carrying err.
@@ -165,3 +179,24 @@ func errorReply(t string, err *APIError) *apiResponse {
 }
 
 func marshalReply(v any) ([]byte, error) { return json.Marshal(v) }
+
+// apiReplyType is the reply type of a routed (non-consumer) operation.
+func apiReplyType(op string) string {
+	for _, r := range []struct{ prefix, t string }{
+		{"INFO", typeAccountInfo},
+		{"STREAM.NAMES", typeStreamNames},
+		{"STREAM.LIST", typeStreamList},
+		{"STREAM.CREATE.", typeStreamCreate},
+		{"STREAM.UPDATE.", typeStreamUpdate},
+		{"STREAM.DELETE.", typeStreamDelete},
+		{"STREAM.INFO.", typeStreamInfo},
+		{"STREAM.PURGE.", typeStreamPurge},
+		{"STREAM.MSG.GET.", typeMsgGet},
+		{"STREAM.MSG.DELETE.", typeMsgDelete},
+	} {
+		if strings.HasPrefix(op, r.prefix) {
+			return r.t
+		}
+	}
+	return "io.nats.jetstream.api.v1.error_response"
+}

@@ -318,7 +318,7 @@ func TestAccountInfo(t *testing.T) {
 		t.Fatalf("usage %v", r)
 	}
 	// INFO, CREATE x2, INFO.NOPE (error) and this INFO.
-	if api["total"] != 5.0 || api["errors"] != 1.0 || api["level"] != 0.0 {
+	if api["total"] != 5.0 || api["errors"] != 1.0 || api["level"] != float64(apiLevel) {
 		t.Fatalf("api %v", api)
 	}
 	if errCode(t, te.api("$JS.API.INFO", `{"x":1}`)) != 10025 {

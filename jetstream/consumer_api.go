@@ -43,13 +43,19 @@ type consumerListReply struct {
 func errMaxConsumers() *APIError { return apiErr(400, 10026, "maximum consumers limit reached") }
 
 // handleAPI routes one request; subject starts with "$JS.API.CONSUMER.".
-func (m *consumerManager) handleAPI(subject, reply string, data []byte) {
+func (m *consumerManager) handleAPI(subject, reply string, hdr, data []byte) {
 	op := strings.TrimPrefix(subject, apiPrefix+consumerPrefix)
 	toks := strings.Split(op, ".")
 	var resp any
 	switch {
+	case !apiLevelOK(hdr):
+		if t := consumerReplyType(consumerPrefix + op); t != "" && len(toks) >= 2 {
+			resp = errorReply(t, errRequiredAPILevel())
+		}
 	case toks[0] == "CREATE" && len(toks) >= 2, toks[0] == "DURABLE" && len(toks) >= 3 && toks[1] == "CREATE":
-		resp = m.apiCreate(subject, data)
+		resp = m.apiCreate(subject, hdr, data)
+	case toks[0] == "RESET" && len(toks) == 3:
+		resp = m.apiReset(toks[1], toks[2], hdr, data)
 	case toks[0] == "INFO" && len(toks) == 3:
 		resp = m.apiInfo(toks[1], toks[2], data)
 	case toks[0] == "DELETE" && len(toks) == 3:
@@ -64,6 +70,10 @@ func (m *consumerManager) handleAPI(subject, reply string, data []byte) {
 		}
 	}
 	if resp == nil {
+		return
+	}
+	if h, ok := resp.(*headerReply); ok {
+		m.e.RespondHeader(reply, h.hdr, h.v)
 		return
 	}
 	if r, ok := resp.(interface{ apiError() *APIError }); ok && r.apiError() != nil {
@@ -82,7 +92,7 @@ func createError(err *APIError) *consumerReply {
 }
 
 // apiCreate creates or updates a consumer.
-func (m *consumerManager) apiCreate(subject string, data []byte) any {
+func (m *consumerManager) apiCreate(subject string, hdr, data []byte) any {
 	req, cerr := decodeCreateConsumerRequest(data, true)
 	if cerr != nil {
 		return createError(cerr)
@@ -99,6 +109,11 @@ func (m *consumerManager) apiCreate(subject string, data []byte) any {
 		return createError(errStreamNotFound())
 	}
 	scfg := s.Config()
+	upgradeSourcing(&req.Config, scfg.Retention)
+	ident, cerr := checkStreamIdentity(&req.Config, s, hdr)
+	if cerr != nil {
+		return createError(cerr)
+	}
 	lim := consumerStreamLimits{
 		Subjects:          scfg.Subjects,
 		Replicas:          scfg.Replicas,
@@ -136,11 +151,13 @@ func (m *consumerManager) apiCreate(subject string, data []byte) any {
 		existing.mu.Lock()
 		existingCfg = existing.cfg.Clone()
 		existing.mu.Unlock()
+		keepSourcingStart(cfg, existingCfg)
 	}
-	if lim.WorkQueue {
+	sourcing := cfg.Direct || cfg.Sourcing
+	if lim.WorkQueue && !sourcing {
 		var others [][]string
 		for n, o := range sc.byName {
-			if n != cfg.Name {
+			if n != cfg.Name && o.limitable() {
 				others = append(others, *o.filters.Load())
 			}
 		}
@@ -154,16 +171,28 @@ func (m *consumerManager) apiCreate(subject string, data []byte) any {
 	}
 	if plan == planUpdate {
 		existing.update(cfg)
-		return &consumerReply{Type: consumerCreateResponseType, ConsumerInfo: existing.info()}
+		return withIdentity(&consumerReply{Type: consumerCreateResponseType, ConsumerInfo: existing.info()}, ident)
 	}
-	if scfg.MaxConsumers > 0 && len(sc.byName) >= scfg.MaxConsumers {
+	if scfg.MaxConsumers > 0 && !sourcing && sc.limitableLocked() >= scfg.MaxConsumers {
 		return createError(errMaxConsumers())
 	}
 	c, err := m.createLocked(sc, cfg, time.Now())
 	if err != nil {
 		return createError(consumerErrf(errCodeConsumerCreate, "%v", err))
 	}
-	return &consumerReply{Type: consumerCreateResponseType, ConsumerInfo: c.info()}
+	return withIdentity(&consumerReply{Type: consumerCreateResponseType, ConsumerInfo: c.info()}, ident)
+}
+
+// limitableLocked counts the consumers that max_consumers limits (m.mu
+// held).
+func (sc *streamConsumers) limitableLocked() int {
+	n := 0
+	for _, c := range sc.byName {
+		if c.limitable() {
+			n++
+		}
+	}
+	return n
 }
 
 func errConsumerGone() *APIError { return apiErr(503, 10039, "JetStream not enabled") }
@@ -182,7 +211,11 @@ func (m *consumerManager) createLocked(sc *streamConsumers, cfg *ConsumerConfig,
 	if err := c.subscribe(); err != nil {
 		return nil, err
 	}
-	if err := c.writeConfig(); err != nil {
+	err := c.writeConfig()
+	if err == nil {
+		err = c.persistNew()
+	}
+	if err != nil {
 		c.unsubscribe()
 		return nil, err
 	}

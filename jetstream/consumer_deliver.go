@@ -226,12 +226,19 @@ func (c *consumer) pushReady() bool {
 }
 
 // maybeFlowControl sends a flow-control request once half the window is
-// used.
+// used or, with flow-control acks, once max_ack_pending are pending.
 func (c *consumer) maybeFlowControl() {
 	p := &c.push
-	if !c.cfg.FlowControl || p.fcReply != "" || p.bytes < p.window/2 {
+	if !c.cfg.FlowControl || p.fcReply != "" || p.bytes < p.window/2 && !c.fcAckDue() {
 		return
 	}
+	c.sendFlowControl()
+}
+
+// sendFlowControl publishes a flow-control request; its reply subject is
+// the one outstanding.
+func (c *consumer) sendFlowControl() {
+	p := &c.push
 	p.fcSeq++
 	p.fcReply = flowControlReply(c.stream, c.name, strconv.FormatUint(p.fcSeq, 36))
 	p.sent = p.bytes
@@ -240,15 +247,21 @@ func (c *consumer) maybeFlowControl() {
 }
 
 // flowControlAnswer handles a client's answer to a flow-control request;
-// answers to older requests are ignored.
-func (c *consumer) flowControlAnswer(subj string) {
+// answers to older requests are ignored. With flow-control acks the
+// answer's headers ack (consumer_flowack.go); released gets the stream
+// sequences that left pending.
+func (c *consumer) flowControlAnswer(subj string, hdr []byte, now time.Time, released []uint64) []uint64 {
 	p := &c.push
 	if p.fcReply == "" || subj != p.fcReply {
-		return
+		return released
 	}
 	p.bytes = max(p.bytes-p.sent, 0)
 	p.sent, p.fcReply = 0, ""
 	p.window = min(p.window*2, fcMaxWindow)
+	if c.state.ackPolicy == AckFlowControl {
+		released = c.flowControlAck(hdr, now, released)
+	}
+	return released
 }
 
 // pushTimers sends idle heartbeats and applies the inactive threshold of
@@ -278,6 +291,7 @@ func (c *consumer) pushTimers(now time.Time, thr time.Duration) (time.Time, bool
 			c.buf = appendIdleHeartbeat(c.buf[:0], c.state.delivered.Consumer, c.state.delivered.Stream, p.fcReply)
 			c.pub.Publish(c.cfg.DeliverSubject, "", c.buf, nil)
 			p.lastSend = now
+			c.heartbeatFlowControl()
 		}
 		wake = earliest(wake, p.lastSend.Add(hb))
 	}

@@ -53,7 +53,7 @@ func newConsumerManager(e *Engine) *consumerManager {
 
 // HandleAPI implements Consumers (consumer_api.go).
 func (m *consumerManager) HandleAPI(subject, reply string, hdr, data []byte) {
-	m.handleAPI(subject, reply, data)
+	m.handleAPI(subject, reply, hdr, data)
 }
 
 // Count implements Consumers.
@@ -170,7 +170,8 @@ func (m *consumerManager) lookup(stream, name string) *consumer {
 	return nil
 }
 
-// names returns the sorted consumer names of a stream.
+// names returns the sorted names of a stream's public consumers (direct
+// sourcing consumers are not listed).
 func (m *consumerManager) names(stream string) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -179,8 +180,10 @@ func (m *consumerManager) names(stream string) []string {
 		return nil
 	}
 	out := make([]string, 0, len(sc.byName))
-	for n := range sc.byName {
-		out = append(out, n)
+	for n, c := range sc.byName {
+		if c.public() {
+			out = append(out, n)
+		}
 	}
 	slices.Sort(out)
 	return out

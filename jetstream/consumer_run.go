@@ -68,6 +68,8 @@ type consumer struct {
 	hbs   []string
 	acked []uint64
 	batch []inMsg
+
+	ackReplies []string // ack replies waiting for the state to be on disk
 }
 
 // Exit reasons.
@@ -135,7 +137,8 @@ func (c *consumer) prime() {
 
 // subscribe takes the consumer's subjects: MSG.NEXT (also for push
 // consumers, which answer 409), the ack subjects when acks are tracked,
-// and the flow-control answers of push consumers.
+// (not for flow-control acks, which come with the flow-control answers,
+// as officially) and the flow-control answers of push consumers.
 func (c *consumer) subscribe() error {
 	// Only the first (plain API) subject stays this server's; the rest
 	// are exported when the engine has a domain.
@@ -143,7 +146,7 @@ func (c *consumer) subscribe() error {
 	if d := c.m.e.cfg.Domain; d != "" {
 		subjects = append(subjects, "$JS."+d+".API."+msgNextPrefix+c.stream+"."+c.name)
 	}
-	if c.cfg.AckPolicy != AckNone {
+	if c.cfg.AckPolicy != AckNone && c.cfg.AckPolicy != AckFlowControl {
 		subjects = append(subjects, ackReplyPrefix(c.stream, c.name)+">")
 		subjects = append(subjects, ackSubjectPrefix+"*.*."+c.stream+"."+c.name+".>")
 	}
@@ -328,6 +331,9 @@ func (c *consumer) work() (time.Time, bool) {
 	for i := range c.batch {
 		removals = c.handleInbound(&c.batch[i], now, removals)
 	}
+	if len(c.ackReplies) > 0 {
+		c.sendDurableAckReplies(now)
+	}
 	clear(c.batch)
 	c.batch = c.batch[:0]
 	if c.state.expire(now) > 0 {
@@ -349,7 +355,7 @@ func (c *consumer) handleInbound(m *inMsg, now time.Time, released []uint64) []u
 	case strings.HasPrefix(m.subject, ackSubjectPrefix):
 		return c.handleAck(m, now, released)
 	case strings.HasPrefix(m.subject, "$JS.FC."):
-		c.flowControlAnswer(m.subject)
+		return c.flowControlAnswer(m.subject, m.hdr, now, released)
 	default:
 		c.handlePull(m.reply, m.data, now)
 	}
@@ -381,7 +387,7 @@ func (c *consumer) handleAck(m *inMsg, now time.Time, released []uint64) []uint6
 		}
 	}
 	if ackWantsReply(m.reply, body.Kind, true) {
-		c.pub.Publish(m.reply, "", nil, nil)
+		c.replyAck(m.reply)
 	}
 	if body.Kind == ackNext && m.reply != "" {
 		c.handlePull(m.reply, body.Next, now)
@@ -549,6 +555,11 @@ func (c *consumer) doneWith(seq uint64, subj string) bool {
 func (c *consumer) info() *ConsumerInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.infoLocked()
+}
+
+// infoLocked reports the consumer (c.mu held).
+func (c *consumer) infoLocked() *ConsumerInfo {
 	st := c.state
 	dp := st.deliveredPair()
 	af := st.ackFloor()

@@ -36,6 +36,7 @@ type consumerState struct {
 	backoff       []time.Duration
 	maxDeliver    uint64 // 0: unlimited
 	maxAckPending int    // <= 0: unlimited
+	noAckWait     bool   // flow-control acks: no ack wait, no redelivery timer
 
 	next      uint64       // next stream sequence for a new delivery
 	delivered SequencePair // last delivery
@@ -106,6 +107,7 @@ func (s *consumerState) applyConfig(cfg *ConsumerConfig) {
 		s.maxDeliver = uint64(cfg.MaxDeliver)
 	}
 	s.maxAckPending = cfg.MaxAckPending
+	s.noAckWait = cfg.AckPolicy == AckFlowControl
 }
 
 // tracksAcks reports whether deliveries become pending.
@@ -158,7 +160,9 @@ func (s *consumerState) deliverNew(sseq uint64, now time.Time) (cseq, count uint
 	p.deadline = now.Add(s.waitFor(1)).UnixNano()
 	s.pending[sseq] = p
 	s.order = append(s.order, sseq)
-	heap.Push(&s.deadlines, p)
+	if !s.noAckWait {
+		heap.Push(&s.deadlines, p)
+	}
 	return cseq, 1
 }
 
@@ -247,6 +251,9 @@ func (s *consumerState) setDeadline(p *pendingMsg, deadline int64) {
 // whose deadline is at or before now, and drops those that already had
 // max_deliver deliveries. It returns how many were queued.
 func (s *consumerState) expire(now time.Time) int {
+	if s.noAckWait {
+		return 0
+	}
 	t := now.UnixNano()
 	var due []*pendingMsg
 	for len(s.deadlines) > 0 && s.deadlines[0].deadline <= t {
@@ -290,7 +297,7 @@ func (s *consumerState) enqueue(p *pendingMsg) {
 // nextDeadline is when expire has work next; ok is false when nothing
 // pending has a deadline.
 func (s *consumerState) nextDeadline() (t time.Time, ok bool) {
-	if len(s.deadlines) == 0 {
+	if len(s.deadlines) == 0 || s.noAckWait {
 		return time.Time{}, false
 	}
 	return time.Unix(0, s.deadlines[0].deadline), true

@@ -51,10 +51,11 @@ func (c *consumer) writeConfig() error {
 	return writeFileAtomic(c.m.e.cfg.FS, c.dir, metaName, body)
 }
 
-// flushLocked writes the state when it changed (c.mu held).
-func (c *consumer) flushLocked(force bool) {
+// flushLocked writes the state when it changed (c.mu held); once it
+// returns nil the state is on disk (file and directory fsynced).
+func (c *consumer) flushLocked(force bool) error {
 	if c.dir == "" || (!c.dirty && !force) {
-		return
+		return nil
 	}
 	body, err := c.state.marshal()
 	if err == nil {
@@ -62,9 +63,10 @@ func (c *consumer) flushLocked(force bool) {
 	}
 	if err != nil {
 		c.m.e.log.Warn("JetStream consumer state not saved", "stream", c.stream, "consumer", c.name, "err", err)
-		return
+		return err
 	}
 	c.dirty = false
+	return nil
 }
 
 // removeFiles deletes a deleted consumer's directory.
