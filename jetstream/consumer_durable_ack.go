@@ -1,7 +1,6 @@
 package jetstream
 
 import (
-	"path/filepath"
 	"time"
 )
 
@@ -48,22 +47,15 @@ func (c *consumer) sendDurableAckReplies(now time.Time) {
 	}
 }
 
-// persistNew writes a new persisted consumer's initial state and syncs
-// the directories that hold its new entries (consumers/<name> and, for the
-// stream's first consumer, consumers/), before the create is answered.
+// persistNew writes a new persisted consumer's initial state before the
+// create is answered. writeFileAtomic makes the new directories
+// (consumers/<name> and, for the stream's first consumer, consumers/)
+// durable as it creates them (files.go mkdirDurable).
 func (c *consumer) persistNew() error {
 	if c.dir == "" {
 		return nil
 	}
 	c.mu.Lock()
-	err := c.flushLocked(true)
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	parent := filepath.Dir(c.dir)
-	if err := syncDir(parent); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(parent))
+	defer c.mu.Unlock()
+	return c.flushLocked(true)
 }
