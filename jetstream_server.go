@@ -35,6 +35,7 @@ func (s *Server) startJetStream() error {
 		Domain:          o.Domain,
 		MaxBufferedSize: int(min(o.MaxBufferedSize, int64(math.MaxInt))),
 		Logger:          s.log.With("component", "jetstream"),
+		FS:              o.FS,
 	}
 	switch {
 	case o.SyncAlways:

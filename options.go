@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/fernmq/fern/auth"
+	"github.com/fernmq/fern/store"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -271,6 +272,11 @@ type JetStreamOptions struct {
 	// --js-domain. Without a domain JetStream serves this server's own
 	// clients only. A leaf and its hub need different domains.
 	Domain string
+	// FS is the filesystem StoreDir lives on (default store.OSFS, the
+	// real disk). Not configurable from a config file: an embedder or a
+	// test passes a store.CrashFS to run JetStream in memory and
+	// simulate power losses (internal/faultnet).
+	FS store.FS
 }
 
 // ErrNotImplemented is wrapped by errors for configured features Fern does

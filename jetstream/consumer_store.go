@@ -3,7 +3,6 @@ package jetstream
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -49,7 +48,7 @@ func (c *consumer) writeConfig() error {
 	if err != nil {
 		return fmt.Errorf("%w: consumer: %w", ErrMeta, err)
 	}
-	return writeFileAtomic(c.dir, metaName, body)
+	return writeFileAtomic(c.m.e.cfg.FS, c.dir, metaName, body)
 }
 
 // flushLocked writes the state when it changed (c.mu held).
@@ -59,7 +58,7 @@ func (c *consumer) flushLocked(force bool) {
 	}
 	body, err := c.state.marshal()
 	if err == nil {
-		err = writeFileAtomic(c.dir, consumerStateName, body)
+		err = writeFileAtomic(c.m.e.cfg.FS, c.dir, consumerStateName, body)
 	}
 	if err != nil {
 		c.m.e.log.Warn("JetStream consumer state not saved", "stream", c.stream, "consumer", c.name, "err", err)
@@ -73,7 +72,7 @@ func (c *consumer) removeFiles() {
 	if c.dir == "" {
 		return
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err := removeAllDurable(c.m.e.cfg.FS, c.dir); err != nil {
 		c.m.e.log.Warn("JetStream consumer files not removed", "dir", c.dir, "err", err)
 	}
 }
@@ -92,18 +91,16 @@ func readConsumerDirs(s *Stream) []persistedConsumer {
 		return nil
 	}
 	root := filepath.Join(s.dir, consumersDirName)
-	entries, err := os.ReadDir(root)
+	fsys := s.e.cfg.FS
+	names, err := subdirs(fsys, root)
 	if err != nil {
 		return nil
 	}
 	var out []persistedConsumer
-	for _, ent := range entries {
-		if !ent.IsDir() {
-			continue
-		}
-		dir := filepath.Join(root, ent.Name())
-		p := persistedConsumer{name: ent.Name()}
-		body, err := os.ReadFile(filepath.Join(dir, metaName))
+	for _, name := range names {
+		dir := filepath.Join(root, name)
+		p := persistedConsumer{name: name}
+		body, err := readFile(fsys, filepath.Join(dir, metaName))
 		if err == nil {
 			err = json.Unmarshal(body, &p.meta)
 		}
@@ -111,7 +108,7 @@ func readConsumerDirs(s *Stream) []persistedConsumer {
 			s.e.log.Warn("JetStream consumer skipped", "dir", dir, "err", err)
 			continue
 		}
-		if st, err := os.ReadFile(filepath.Join(dir, consumerStateName)); err == nil {
+		if st, err := readFile(fsys, filepath.Join(dir, consumerStateName)); err == nil {
 			p.state = st
 		}
 		out = append(out, p)

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+
 	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fernmq/fern/store"
 )
 
 // This file is the engine: its configuration, lifecycle (New, Start,
@@ -68,6 +70,10 @@ type Config struct {
 	ServerID, ServerName, Version string
 	// Logger receives the engine's logs (default: discarded).
 	Logger *slog.Logger
+	// FS is the filesystem of everything under StoreDir: the message
+	// stores, stream and consumer metadata (default store.OSFS). Tests
+	// pass a store.CrashFS to simulate power losses.
+	FS store.FS
 }
 
 // Consumers is the consumer side of the engine, attached with
@@ -138,6 +144,9 @@ func New(cfg Config, h Host) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.FS == nil {
+		cfg.FS = store.OSFS{}
+	}
 	return &Engine{
 		cfg:     cfg,
 		host:    h,
@@ -159,7 +168,7 @@ func (e *Engine) Start() error {
 	case engineStopped:
 		return ErrStopped
 	}
-	if err := os.MkdirAll(e.streamsDir(), 0o750); err != nil {
+	if err := mkdirDurable(e.cfg.FS, e.streamsDir()); err != nil {
 		return fmt.Errorf("jetstream: store dir: %w", err)
 	}
 	if err := e.loadStreamsLocked(); err != nil {

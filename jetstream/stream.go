@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -91,6 +91,7 @@ func (e *Engine) openStream(cfg StreamConfig, created time.Time) (*Stream, error
 		s.dir = filepath.Join(e.streamsDir(), cfg.Name)
 		fc := store.FileConfig{
 			Dir:    filepath.Join(s.dir, "msgs"),
+			FS:     e.cfg.FS,
 			Limits: lim,
 			Logger: e.log.With("stream", cfg.Name),
 		}
@@ -102,6 +103,9 @@ func (e *Engine) openStream(cfg StreamConfig, created time.Time) (*Stream, error
 		}
 		if cfg.Compression == S2Compression {
 			fc.Compression = store.CompressS2
+		}
+		if err := mkdirDurable(e.cfg.FS, s.dir); err != nil {
+			return nil, err
 		}
 		fs, err := store.OpenFileStore(fc)
 		if err != nil {
@@ -254,7 +258,7 @@ func (s *Stream) remove() error {
 	if s.dir == "" {
 		return nil
 	}
-	return os.RemoveAll(s.dir)
+	return removeAllDurable(s.e.cfg.FS, s.dir)
 }
 
 // info returns the stream's info; opts may ask for subject counts and

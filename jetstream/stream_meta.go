@@ -3,9 +3,10 @@ package jetstream
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/fernmq/fern/store"
 )
 
 // This file persists a file stream's configuration:
@@ -37,53 +38,13 @@ func (s *Stream) writeMeta(cfg *StreamConfig) error {
 	if err != nil {
 		return fmt.Errorf("%w: encode: %w", ErrMeta, err)
 	}
-	return writeFileAtomic(s.dir, metaName, body)
-}
-
-// writeFileAtomic writes dir/name through a temporary file.
-func writeFileAtomic(dir, name string, body []byte) error {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("%w: %w", ErrMeta, err)
-	}
-	path := filepath.Join(dir, name)
-	tmp := path + tmpExt
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMeta, err)
-	}
-	_, werr := f.Write(body)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%w: %w", ErrMeta, werr)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMeta, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("%w: sync dir: %w", ErrMeta, err)
-	}
-	return nil
+	return writeFileAtomic(s.e.cfg.FS, s.dir, metaName, body)
 }
 
 // readMeta reads a stream directory's meta.json.
-func readMeta(dir string) (streamMeta, error) {
+func readMeta(fsys store.FS, dir string) (streamMeta, error) {
 	var m streamMeta
-	body, err := os.ReadFile(filepath.Join(dir, metaName))
+	body, err := readFile(fsys, filepath.Join(dir, metaName))
 	if err != nil {
 		return m, fmt.Errorf("%w: %w", ErrMeta, err)
 	}
@@ -98,16 +59,13 @@ func readMeta(dir string) (streamMeta, error) {
 // is logged and skipped, as is a stream whose config no longer validates
 // or overlaps one already loaded; its files stay where they are.
 func (e *Engine) loadStreamsLocked() error {
-	entries, err := os.ReadDir(e.streamsDir())
+	names, err := subdirs(e.cfg.FS, e.streamsDir())
 	if err != nil {
 		return fmt.Errorf("jetstream: read store dir: %w", err)
 	}
-	for _, ent := range entries {
-		if !ent.IsDir() {
-			continue
-		}
-		dir := filepath.Join(e.streamsDir(), ent.Name())
-		meta, err := readMeta(dir)
+	for _, name := range names {
+		dir := filepath.Join(e.streamsDir(), name)
+		meta, err := readMeta(e.cfg.FS, dir)
 		if err != nil {
 			e.log.Warn("JetStream stream skipped", "dir", dir, "err", err)
 			continue
@@ -117,7 +75,7 @@ func (e *Engine) loadStreamsLocked() error {
 		case apiErr != nil:
 			e.log.Warn("JetStream stream skipped: invalid config", "dir", dir, "err", apiErr.Description)
 			continue
-		case cfg.Name != ent.Name():
+		case cfg.Name != name:
 			e.log.Warn("JetStream stream skipped: name does not match its directory", "dir", dir, "name", cfg.Name)
 			continue
 		case cfg.Storage != FileStorage:
