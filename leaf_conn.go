@@ -215,6 +215,9 @@ func (s *Server) dialLeaf(addr string) (net.Conn, error) {
 	if dial := s.opts.LeafNode.Dial; dial != nil {
 		return dial(ctx, "tcp", addr)
 	}
+	if dial := s.opts.Dial; dial != nil {
+		return dial(ctx, "tcp", addr)
+	}
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", addr)
 }
