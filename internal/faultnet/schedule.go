@@ -89,6 +89,10 @@ type ScheduleConfig struct {
 	// Kinds are the episode kinds to draw from (default: all of those
 	// the hosts allow).
 	Kinds []FaultKind
+	// Require are episodes drawn first, one of each kind listed (e.g.
+	// FaultKill to be sure a schedule crashes something); they count
+	// toward MaxEpisodes.
+	Require []FaultKind
 	// MaxEpisodes bounds the number of episodes (default 4; at least 1
 	// is drawn when any kind is possible).
 	MaxEpisodes int
@@ -120,9 +124,12 @@ func NewSchedule(cfg ScheduleConfig) Schedule {
 		return sched
 	}
 	busy := map[string][]interval{}
-	n := 1 + rng.IntN(cfg.MaxEpisodes)
-	for range n {
+	n := max(1+rng.IntN(cfg.MaxEpisodes), len(cfg.Require))
+	for i := range n {
 		kind := cfg.Kinds[rng.IntN(len(cfg.Kinds))]
+		if i < len(cfg.Require) {
+			kind = cfg.Require[i]
+		}
 		// A few tries to place it where its link or host is free.
 		for range 5 {
 			if evs, ok := cfg.episode(rng, kind, busy); ok {
