@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -158,7 +159,10 @@ func (top *faultTopology) options(n *faultNode) *Options {
 		for _, c := range top.cores {
 			urls = append(urls, "nats://"+top.net.Host(c).Addr(faultClientPort))
 		}
-		o.LeafNode = LeafNodeOptions{Remotes: []RemoteLeafOptions{{URLs: urls}}, ReconnectInterval: 50 * time.Millisecond}
+		// A stale interest behind a blackholed route looks like a loop
+		// to the leaf: retry soon rather than after the official 30 s.
+		o.LeafNode = LeafNodeOptions{Remotes: []RemoteLeafOptions{{URLs: urls}}, ReconnectInterval: 50 * time.Millisecond,
+			LoopDelay: 500 * time.Millisecond}
 	} else {
 		o.Cluster = ClusterOptions{Name: "core", Host: ip, Port: faultRoutePort, RetryInterval: 50 * time.Millisecond}
 		for _, c := range top.cores {
@@ -166,6 +170,13 @@ func (top *faultTopology) options(n *faultNode) *Options {
 				o.Cluster.Routes = append(o.Cluster.Routes, "nats-route://"+top.net.Host(c).Addr(faultRoutePort))
 			}
 		}
+	}
+	if lvl := os.Getenv("FERN_FAULT_LOG"); lvl != "" {
+		// FERN_FAULT_LOG=debug (or info, warn) sends the servers' logs to
+		// stderr, each line tagged with the server's name.
+		var l slog.Level
+		l.UnmarshalText([]byte(lvl))
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})).With("server", n.name)
 	}
 	if top.opts.JetStream {
 		o.JetStream = JetStreamOptions{Enabled: true, StoreDir: faultStoreDir, FS: n.fs, Domain: top.opts.Domains[n.name]}

@@ -170,6 +170,12 @@ type LeafNodeOptions struct {
 	Remotes []RemoteLeafOptions
 	// ReconnectInterval is the delay between dial attempts. Default 1s.
 	ReconnectInterval time.Duration
+	// LoopDelay is how long a leaf waits before redialling after a loop
+	// was detected (its own loop-detection interest came back from the
+	// hub). Default 30s, as officially. A stale interest on the hub's
+	// cluster (a route that has not noticed the leaf's previous link
+	// died) also looks like a loop, so tests shrink it.
+	LoopDelay time.Duration
 	// AllowedLeafCIDRs is leafnodes { authorization { allowed_leaf_cidrs } }.
 	AllowedLeafCIDRs []netip.Prefix
 	// User and Password, if set, are what leafs must send in CONNECT

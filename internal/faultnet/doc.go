@@ -32,20 +32,28 @@
 //
 // The topology builder lives in the root package's tests, because only
 // tests may import the root (lint_test.go): fault_topology_test.go has
-// startFaultTopology (N core servers in a full mesh, an optional leaf
-// with remotes to all of them, JetStream on a CrashFS per server), and
-// fault_test.go has examples. A test:
+// startFaultTopology (N core servers n1..nN in a full mesh of routes, an
+// optional "leaf" whose remote lists every core, JetStream on a CrashFS
+// per server, domains and per-server option tweaks), and fault_test.go
+// has the examples. The path of one test:
 //
-//  1. builds a topology: top := startFaultTopology(t, faultTopologyOptions{...});
-//  2. draws a schedule: seed := faultSeeds(t) gives the seeds to run
-//     (flag -fault.seed replays one, FERN_FAULT_SEEDS=n runs n), and
-//     faultnet.NewSchedule(faultnet.ScheduleConfig{Seed: seed, ...});
-//  3. runs its workload in a goroutine (clients connect with
-//     top.connect, recording every PubAck it got);
-//  4. applies the faults: sched.Run(ctx, top.apply);
-//  5. heals: top.healAll waits until every server is back and linked;
-//  6. checks: faultnet.Check(acked, readBack) and t.Fatal(report) when
-//     !report.OK(), after logging the seed and the schedule.
+//	runFaultSeeds(t, 3, func(t *testing.T, seed uint64) { // -fault.seed=N replays, FERN_FAULT_SEEDS=n runs more
+//		top := startFaultTopology(t, faultTopologyOptions{Leaf: true, JetStream: true, Seed: seed})  // 1. build
+//		sched := faultnet.NewSchedule(faultnet.ScheduleConfig{Seed: seed, Hosts: ..., Killable: ...}) // 2. draw
+//		t.Cleanup(func() { if t.Failed() { t.Log(sched) } })
+//		go workload(top.connect(t, "n1"))         // 3. run the workload, recording what was acknowledged
+//		if err := sched.Run(ctx, top.apply); err != nil { t.Fatal(err) } // 4. apply the faults
+//		top.heal(t)                               // 5. heal: every server up, mesh and leaf linked
+//		if r := faultnet.Check(acked, readBack); !r.OK() { t.Fatal(r) } // 6. check
+//	})
+//
+// top.connect(t, server) gives a nats.go client dialling through the
+// network (nats.SetCustomDialer) from host "client"; top.kill and
+// top.restart crash and restart a server on its crash clone; top.net is
+// the Network for faults by hand. Check only what the system guarantees:
+// JetStream keeps every acknowledged message; core NATS is at-most-once,
+// so under faults check no duplicates and per-publisher order, and
+// completeness only once healed with interest established.
 //
 // Everything random comes from a seed: the schedule from
 // ScheduleConfig.Seed, the drops from Config.Seed. Thread interleavings
