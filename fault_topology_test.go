@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"sync"
@@ -89,8 +90,12 @@ type faultTopologyOptions struct {
 	JetStream bool
 	// Domains gives servers a JetStream domain, by server name.
 	Domains map[string]string
-	// Seed seeds the network's random drops.
+	// Seed seeds the network's random drops and TornCrash's choices.
 	Seed uint64
+	// TornCrash makes a kill keep a random prefix of the unsynced writes
+	// (as a disk's writeback might) and tear the next one, instead of
+	// dropping all of them.
+	TornCrash bool
 	// Tweak, if set, has the last word on a server's options, on every
 	// start and restart.
 	Tweak func(name string, o *Options)
@@ -106,6 +111,11 @@ type faultTopology struct {
 	names []string // cores, then the leaf
 
 	wg sync.WaitGroup // shutdowns of killed servers
+
+	// kill, restart, apply, heal and server are called by one goroutine
+	// at a time (the test's); mu guards rng only.
+	mu  sync.Mutex
+	rng *rand.Rand
 }
 
 // faultNode is one server and what survives its crashes.
@@ -123,7 +133,8 @@ func startFaultTopology(t *testing.T, o faultTopologyOptions) *faultTopology {
 	if o.Cores <= 0 {
 		o.Cores = 3
 	}
-	top := &faultTopology{t: t, opts: o, net: faultnet.New(faultnet.Config{Seed: o.Seed}), nodes: map[string]*faultNode{}}
+	top := &faultTopology{t: t, opts: o, net: faultnet.New(faultnet.Config{Seed: o.Seed}), nodes: map[string]*faultNode{},
+		rng: rand.New(rand.NewPCG(o.Seed, 0xc4a54))}
 	for i := 1; i <= o.Cores; i++ {
 		top.cores = append(top.cores, fmt.Sprintf("n%d", i))
 	}
@@ -233,9 +244,10 @@ func (top *faultTopology) connectFrom(t *testing.T, from, server string, opts ..
 	return nc
 }
 
-// kill crashes a server: its host incarnation dies (listeners closed,
-// connections reset, no more dials or listens), then only what its
-// CrashFS had synced is kept for the restart. The abandoned server is
+// kill crashes a server: its host incarnation freezes (nothing more
+// gets out), only what its CrashFS had synced is kept for the restart
+// (with TornCrash, a random prefix of the rest), and the incarnation
+// dies (listeners closed, connections reset, no more dials or listens). The abandoned server is
 // shut down in the background; it can reach neither the network nor
 // the clone.
 func (top *faultTopology) kill(name string) error {
@@ -243,9 +255,23 @@ func (top *faultTopology) kill(name string) error {
 	if n.srv == nil {
 		return fmt.Errorf("kill %s: not running", name)
 	}
-	n.host.Kill()
+	// Freeze first: from now on nothing the server writes reaches a
+	// peer, so every PubAck a client read was sent (after its fsync)
+	// before the clone below. Then the clone, then the kill.
+	n.host.Freeze()
 	old, oldFS := n.srv, n.fs
-	n.fs = oldFS.CrashClone(store.CrashOptions{})
+	var co store.CrashOptions
+	if top.opts.TornCrash {
+		top.mu.Lock()
+		co.KeepOps = top.rng.IntN(oldFS.UnsyncedOps() + 1)
+		co.Tear = top.rng.IntN(64)
+		top.mu.Unlock()
+	}
+	n.fs = oldFS.CrashClone(co)
+	n.host.Kill()
+	if top.opts.JetStream {
+		top.t.Logf("kill %s: %d unsynced writes at the crash, %d kept, the next torn after %d bytes", name, oldFS.UnsyncedOps(), co.KeepOps, co.Tear)
+	}
 	n.srv = nil
 	top.wg.Add(1)
 	go func() {

@@ -148,7 +148,7 @@ func (n *Network) applyLocked() {
 		if f.Cut {
 			cut = append(cut, p)
 		} else {
-			holds = append(holds, hold{p, f.Blackhole})
+			holds = append(holds, hold{p, f.Blackhole || p.hosts[0].frozen || p.hosts[1].frozen})
 		}
 	}
 	n.mu.Unlock()

@@ -93,7 +93,8 @@ type Host struct {
 	n    *Network
 	name string
 	ip   netip.Addr
-	dead bool // guarded by n.mu
+	dead   bool // guarded by n.mu
+	frozen bool // guarded by n.mu
 }
 
 // Host returns the live incarnation of the host called name, creating
@@ -129,6 +130,28 @@ func (h *Host) Alive() bool {
 	h.n.mu.Lock()
 	defer h.n.mu.Unlock()
 	return !h.dead
+}
+
+// Freeze stops this incarnation's traffic at once, as the first instant
+// of a power loss: nothing it wrote from now on (or had written and the
+// peer had not read yet) is delivered, and it can no longer dial or be
+// dialled. A test freezes a host, takes the crash clone of its
+// filesystem, then kills it: whatever the peers saw was sent before the
+// clone, so a PubAck they read is for data the clone has.
+func (h *Host) Freeze() {
+	n := h.n
+	n.mu.Lock()
+	h.frozen = true
+	var ps []*pair
+	for p := range n.pairs {
+		if p.hosts[0] == h || p.hosts[1] == h {
+			ps = append(ps, p)
+		}
+	}
+	n.mu.Unlock()
+	for _, p := range ps {
+		p.setHold(true)
+	}
 }
 
 // Kill ends this incarnation as a power loss would: its listeners close,
@@ -260,7 +283,7 @@ func (h *Host) DialContext(ctx context.Context, network, address string) (net.Co
 		opErr := func(err error) error {
 			return &net.OpError{Op: "dial", Net: network, Source: &net.TCPAddr{IP: h.ip.AsSlice()}, Addr: tcpAddr(ap), Err: err}
 		}
-		if h.dead {
+		if h.dead || h.frozen {
 			n.mu.Unlock()
 			return nil, opErr(ErrHostDown)
 		}
@@ -291,7 +314,7 @@ func (h *Host) DialContext(ctx context.Context, network, address string) (net.Co
 // server end for Accept.
 func (n *Network) connectLocked(h *Host, ap netip.AddrPort) (net.Conn, error) {
 	l := n.listeners[ap]
-	if l == nil {
+	if l == nil || l.h.frozen {
 		return nil, syscall.ECONNREFUSED
 	}
 	local := tcpAddr(netip.AddrPortFrom(h.ip, uint16(n.ephemeralLocked(h))))

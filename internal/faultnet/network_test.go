@@ -242,6 +242,31 @@ func TestNetworkKillEndsIncarnation(t *testing.T) {
 	}
 }
 
+func TestNetworkFreezeHoldsEverything(t *testing.T) {
+	n := New(Config{})
+	c, s := pipePair(t, n, "a", "b")
+	c.Write([]byte("unread"))
+	n.Host("b").Freeze()
+	s.Write([]byte("after"))
+	n.HealAll() // a heal does not thaw a frozen host
+	for _, end := range []net.Conn{c, s} {
+		end.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := end.Read(make([]byte, 8)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read through a frozen host: %v", err)
+		}
+	}
+	if _, err := n.Host("a").Dial("tcp", s.LocalAddr().String()); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial to a frozen host: %v", err)
+	}
+	if _, err := n.Host("b").Dial("tcp", "a:1"); !errors.Is(err, ErrHostDown) {
+		t.Fatalf("dial from a frozen host: %v", err)
+	}
+	n.Host("b").Kill()
+	if _, err := c.Read(make([]byte, 8)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("after kill: %v", err)
+	}
+}
+
 func TestNetworkConcurrentStream(t *testing.T) {
 	n := New(Config{Buffer: 4 << 10})
 	c, s := pipePair(t, n, "a", "b")
