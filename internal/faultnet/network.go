@@ -90,9 +90,9 @@ func New(cfg Config) *Network {
 // ends the incarnation; Network.Host then returns a new one with the
 // same name and address.
 type Host struct {
-	n    *Network
-	name string
-	ip   netip.Addr
+	n      *Network
+	name   string
+	ip     netip.Addr
 	dead   bool // guarded by n.mu
 	frozen bool // guarded by n.mu
 }
