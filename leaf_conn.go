@@ -35,8 +35,8 @@ const (
 	reasonLeafClosed    closeReason = "leaf connection closed"
 
 	leafDialTimeout = time.Second
-	// leafLoopDelay is how long a leaf waits after its hub reported a loop
-	// (as officially).
+	// leafLoopDelay is the default LeafNodeOptions.LoopDelay (as
+	// officially).
 	leafLoopDelay = 30 * time.Second
 	// leafConnectInfoWait bounds the wait for the hub's answer to CONNECT
 	// (as officially).
@@ -159,7 +159,7 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 			delay = d.Interval
 		}
 		if o, _ := c.leaf.outcome.Load().(closeReason); o == reasonLeafLoop {
-			delay = leafLoopDelay
+			delay = s.opts.LeafNode.LoopDelay
 		}
 		if !s.sleep(delay) {
 			return
@@ -213,6 +213,9 @@ func (s *Server) dialLeaf(addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, leafDialTimeout)
 	defer cancel()
 	if dial := s.opts.LeafNode.Dial; dial != nil {
+		return dial(ctx, "tcp", addr)
+	}
+	if dial := s.opts.Dial; dial != nil {
 		return dial(ctx, "tcp", addr)
 	}
 	var d net.Dialer

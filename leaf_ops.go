@@ -295,7 +295,7 @@ func (c *client) processLeafSub(f *protocol.Frame) error {
 		return nil
 	}
 	if string(f.Subject) == c.srv.loopSubject() {
-		text := fmt.Sprintf("Loop detected for leafnode account=%q. Delaying attempt to reconnect for %s", globalAccount, leafLoopDelay)
+		text := fmt.Sprintf("Loop detected for leafnode account=%q. Delaying attempt to reconnect for %s", globalAccount, c.srv.opts.LeafNode.LoopDelay)
 		c.log.Error("leaf: loop detected", "remote", c.leaf.remoteName)
 		c.sendErr(text)
 		c.leaf.outcome.Store(reasonLeafLoop)

@@ -92,6 +92,18 @@ type Options struct {
 
 	// ConfigFile is the file the options were read from, if any.
 	ConfigFile string
+
+	// Listen, if set, binds every listener (client, cluster, leafnodes,
+	// websocket) instead of net.Listen; address is host:port with port 0
+	// for an ephemeral one. An embedder's hook (a custom transport), and
+	// how tests run whole topologies on internal/faultnet's in-memory
+	// network. The listener's Addr should be a *net.TCPAddr (ports are
+	// announced from it). Default: net.Listen.
+	Listen func(network, address string) (net.Listener, error)
+	// Dial, if set, opens route connections (and leaf connections when
+	// LeafNode.Dial is nil) instead of a TCP dial; ctx carries the dial
+	// timeout. Default: a TCP dial with a 1 s timeout.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Authorization is the `authorization {}` block.
@@ -158,6 +170,12 @@ type LeafNodeOptions struct {
 	Remotes []RemoteLeafOptions
 	// ReconnectInterval is the delay between dial attempts. Default 1s.
 	ReconnectInterval time.Duration
+	// LoopDelay is how long a leaf waits before redialling after a loop
+	// was detected (its own loop-detection interest came back from the
+	// hub). Default 30s, as officially. A stale interest on the hub's
+	// cluster (a route that has not noticed the leaf's previous link
+	// died) also looks like a loop, so tests shrink it.
+	LoopDelay time.Duration
 	// AllowedLeafCIDRs is leafnodes { authorization { allowed_leaf_cidrs } }.
 	AllowedLeafCIDRs []netip.Prefix
 	// User and Password, if set, are what leafs must send in CONNECT
@@ -169,8 +187,8 @@ type LeafNodeOptions struct {
 	// Authorization.Timeout.
 	AuthTimeout time.Duration
 	// Dial, if set, opens the connections to remotes (an embedder's hook:
-	// a custom transport, or a fixed source address). Default: a TCP dial
-	// with a 1 s timeout.
+	// a custom transport, or a fixed source address). Default: Options.Dial,
+	// else a TCP dial with a 1 s timeout.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// TLS, if set, makes the leafnodes listener require TLS.
 	TLS *TLSOptions

@@ -58,6 +58,9 @@ func (o *Options) withDefaults() Options {
 	if c.FirstPingDelay > c.PingInterval {
 		c.FirstPingDelay = c.PingInterval
 	}
+	if c.LeafNode.LoopDelay == 0 {
+		c.LeafNode.LoopDelay = leafLoopDelay
+	}
 	if c.LeafNode.ReconnectInterval == 0 {
 		c.LeafNode.ReconnectInterval = time.Second
 	}

@@ -1,6 +1,7 @@
 package fern
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -79,11 +80,27 @@ func (s *Server) listen(host string, port int, what string) (net.Listener, error
 		host = s.opts.Host
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	ln, err := net.Listen("tcp", addr)
+	listen := net.Listen
+	if s.opts.Listen != nil {
+		listen = s.opts.Listen
+	}
+	ln, err := listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("fern: %s listener on %s: %w", what, addr, err)
 	}
 	return ln, nil
+}
+
+// dialRoute opens a connection to a route URL's host:port (Options.Dial
+// or TCP).
+func (s *Server) dialRoute(addr string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, routeDialTimeout)
+	defer cancel()
+	if s.opts.Dial != nil {
+		return s.opts.Dial(ctx, "tcp", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // startCluster binds the route listener and starts dialling the
@@ -124,8 +141,7 @@ func (s *Server) solicitRoute(u route.URL, explicit bool, retries int) {
 		if s.isShuttingDown() {
 			return
 		}
-		d := net.Dialer{Timeout: routeDialTimeout}
-		nc, err := d.DialContext(s.ctx, "tcp", u.Host)
+		nc, err := s.dialRoute(u.Host)
 		if err != nil {
 			failures++
 			if !explicit && failures > retries {
