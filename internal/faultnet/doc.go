@@ -9,7 +9,7 @@
 // # The network
 //
 // New returns a Network; Network.Host(name) a host with a fixed address
-// 10.77.x.y. Host.Listen and Host.DialContext have the signatures of
+// 127.77.x.y. Host.Listen and Host.DialContext have the signatures of
 // fern.Options.Listen and Options.Dial; Host.Dial is a nats.CustomDialer.
 // Connections are buffered both ways (Config.Buffer), honour deadlines,
 // and carry *net.TCPAddr addresses. Faults apply to the open connections

@@ -39,7 +39,8 @@ type Config struct {
 }
 
 // Network is an in-process network of named hosts. Each host has a
-// fixed IPv4 address (10.77.x.y, in order of first use) that survives
+// fixed IPv4 address (127.77.x.y, in order of first use; a loopback address, so that a
+// dial that misses the hook by mistake still stays on this machine) that survives
 // its restarts; listeners and connections carry *net.TCPAddr addresses,
 // so code that announces ports from them works unchanged. Faults are set
 // per link (a pair of host names) or per host (all of its links) and
@@ -108,7 +109,7 @@ func (n *Network) Host(name string) *Host {
 	ip, ok := n.ips[name]
 	if !ok {
 		k := len(n.ips) + 1
-		ip = netip.AddrFrom4([4]byte{10, 77, byte(k >> 8), byte(k)})
+		ip = netip.AddrFrom4([4]byte{127, 77, byte(k >> 8), byte(k)})
 		n.ips[name], n.names[ip] = ip, name
 	}
 	h := &Host{n: n, name: name, ip: ip}
