@@ -171,6 +171,17 @@ func (m *consumerManager) apiCreate(subject string, hdr, data []byte) any {
 	}
 	if plan == planUpdate {
 		existing.update(cfg)
+		if cfg.Sourcing && cfg.Durable != "" {
+			// A downstream re-attaching: what it had not stored when it went
+			// away is still pending here, and flow-control acks have no ack
+			// wait to redeliver it, so start again after the ack floor
+			// (officially too); the downstream skips what it already has.
+			_, info, aerr := existing.reset(0, time.Now())
+			if aerr != nil {
+				return createError(aerr)
+			}
+			return withIdentity(&consumerReply{Type: consumerCreateResponseType, ConsumerInfo: info}, ident)
+		}
 		return withIdentity(&consumerReply{Type: consumerCreateResponseType, ConsumerInfo: existing.info()}, ident)
 	}
 	if scfg.MaxConsumers > 0 && !sourcing && sc.limitableLocked() >= scfg.MaxConsumers {

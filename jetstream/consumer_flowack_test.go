@@ -141,3 +141,43 @@ func TestFlowControlAckAtMaxAckPending(t *testing.T) {
 		t.Fatalf("interest stream %+v", st)
 	}
 }
+
+// A downstream that went away with deliveries pending (delivered, never
+// acknowledged by a flow-control answer) re-attaches with a new create:
+// the durable starts again after its ack floor and sends them again,
+// consumer sequence 1 first. Without the reset they would stay pending
+// forever (flow-control acks have no ack wait), lost to the downstream.
+func TestSourcingReattachRedeliversPending(t *testing.T) {
+	te := startEngine(t, Config{})
+	te.mustCreate(`{"name":"O","subjects":["o.>"],"retention":"workqueue"}`)
+	for i := 1; i <= 3; i++ {
+		te.publish(fmt.Sprintf("o.%d", i), nil, "x")
+	}
+	subj := "$JS.API.CONSUMER.CREATE.O.JS_SRC_re"
+	d := te.subscribe(t, "$JS.S.re")
+	if _, ci := te.createConsumerHdr(t, subj, hdrs(hdrRequiredAPILevel, "5"), sourcingBody("O", "JS_SRC_re", "$JS.S.re")); ci == nil {
+		t.Fatal("create failed")
+	}
+	var fc string
+	for i := 1; i <= 3; i++ {
+		nextData(d, &fc)
+	}
+	// Ack the first through a flow-control answer; 2 and 3 stay pending.
+	if fc == "" {
+		fc = nextFC(t, d, 3, 3)
+	}
+	te.host.deliver(fc, "", fcAnswer(1, 1), nil)
+	eventually(t, "message 1 removed", func() bool { return te.e.Stream("O").Store().State().Msgs == 2 })
+
+	_, ci := te.createConsumerHdr(t, subj, hdrs(hdrRequiredAPILevel, "5"), sourcingBody("O", "JS_SRC_re", "$JS.S.re"))
+	if ci == nil || ci.NumAckPending != 0 || ci.Delivered.Stream != 1 {
+		t.Fatalf("re-attach: %+v", ci)
+	}
+	for i := 2; i <= 3; i++ {
+		m := nextData(d, &fc)
+		info, ok := parseAckReply(m.reply)
+		if m.subject != fmt.Sprintf("o.%d", i) || !ok || info.StreamSeq != uint64(i) || info.ConsumerSeq != uint64(i-1) {
+			t.Fatalf("redelivery %d: %s %q", i, m.subject, m.reply)
+		}
+	}
+}

@@ -20,7 +20,8 @@ import (
 //     consumer named by the request (direct off, ack_policy flow_control,
 //     ack_wait 0, max_deliver unlimited, no inactive threshold); a create
 //     for one that exists keeps its deliver policy and start, so it
-//     re-attaches where it was. Its acks are the flow-control replies
+//     re-attaches: it starts again after its ack floor, so deliveries the
+//     downstream never stored are sent again. Its acks are the flow-control replies
 //     (consumer_flowack.go).
 //   - A non-empty Nats-Stream-Identity that is not the stream's identity
 //     (stream_identity.go) is 400/10225; a successful reply carries the
