@@ -1,13 +1,10 @@
 package fern
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,29 +26,7 @@ func TestJetStreamSurvivesKill(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestJetStreamKillChild$")
-	cmd.Env = append(os.Environ(), "FERN_JS_KILL_CHILD="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := bufio.NewScanner(out)
-	var url string
-	for lines.Scan() {
-		if u, ok := strings.CutPrefix(lines.Text(), "URL "); ok {
-			url = u
-			break
-		}
-	}
-	if url == "" {
-		t.Fatalf("child did not start: %s", stderr.String())
-	}
+	url, cmd := startKillChild(t, dir)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
