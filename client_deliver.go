@@ -47,7 +47,7 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 			// own clients, unless exported: the others are never
 			// announced, so what arrives from a route or leaf is not theirs.
 			if !fromRemote || sub.exported {
-				deliverInternal(sub, subj, reply, hdrSize, msg)
+				deliverInternal(sub, c.shownSubject(subj), reply, hdrSize, msg)
 				delivered = true
 			}
 			continue
@@ -102,7 +102,7 @@ func (c *client) deliverQueue(members []*subscription, subj, reply []byte, hdrSi
 			if c.isRemote() && !m.exported {
 				continue
 			}
-			deliverInternal(m, subj, reply, hdrSize, msg)
+			deliverInternal(m, c.shownSubject(subj), reply, hdrSize, msg)
 			return true
 		}
 		if m.client.kind() != kindClient {
@@ -198,6 +198,15 @@ func jsAckDeliverIdx(reply []byte) int {
 		}
 	}
 	return -1
+}
+
+// shownSubject is the subject a receiver sees: a JetStream delivery's
+// stored subject (what a stream sourcing it stores), else subj.
+func (c *client) shownSubject(subj []byte) []byte {
+	if c.wireSubj != nil {
+		return c.wireSubj
+	}
+	return subj
 }
 
 // deliverInternal hands a message to an in-process subscription.

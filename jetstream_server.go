@@ -84,3 +84,11 @@ func (s *Server) stopJetStream() {
 
 // JetStream is the running engine, or nil when JetStream is off.
 func (s *Server) JetStream() *jetstream.Engine { return s.js }
+
+// retrySources tells JetStream's sources and mirrors that a route or leaf
+// connection registered: an upstream may be reachable again.
+func (s *Server) retrySources() {
+	if s.js != nil {
+		s.js.RetrySources()
+	}
+}

@@ -433,6 +433,7 @@ func (s *Server) registerLeaf(c *client) bool {
 	} else {
 		c.log.Info("leaf node connected", "leaf", c.leaf.remoteName, "cluster", c.leaf.remoteCluster)
 	}
+	s.retrySources()
 	return true
 }
 

@@ -272,6 +272,7 @@ func (s *Server) registerRoute(c *client) bool {
 	s.mu.Unlock()
 	c.log.Info("route registered", "remote_id", rs.remoteID, "remote_name", rs.info.Name, "solicited", rs.solicited)
 	s.pushClientInfo()
+	s.retrySources()
 	return true
 }
 

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"reflect"
 	"slices"
 	"time"
 )
@@ -60,6 +61,7 @@ func (e *Engine) apiStreamCreate(name string, m inMsg) any {
 	e.mu.Lock()
 	e.streams[name] = s
 	e.mu.Unlock()
+	s.startSourcing()
 	e.log.Info("JetStream stream created", "stream", name, "storage", cfg.Storage.String())
 	info, _ := s.info(nil)
 	return &streamCreateResponse{apiResponse: apiResponse{Type: typeStreamCreate}, StreamInfo: info, DidCreate: true}
@@ -125,6 +127,9 @@ func (e *Engine) apiStreamUpdate(name string, m inMsg) any {
 	}
 	if uerr := s.applyConfig(old, &cfg); uerr != nil {
 		return fail(errStreamUpdate(uerr))
+	}
+	if !reflect.DeepEqual(old.Mirror, cfg.Mirror) || !reflect.DeepEqual(old.Sources, cfg.Sources) {
+		s.restartSourcing()
 	}
 	info, _ := s.info(nil)
 	return &streamCreateResponse{apiResponse: apiResponse{Type: typeStreamUpdate}, StreamInfo: info}

@@ -200,6 +200,9 @@ func (e *Engine) Start() error {
 	go e.apiLoop(e.api, e.handleAPI)
 	go e.apiLoop(e.direct, e.handleDirect)
 	e.state = engineRunning
+	for _, st := range e.streams {
+		st.startSourcing() // after the API subscriptions: a source may be local
+	}
 	e.log.Info("JetStream started", "dir", e.cfg.StoreDir, "streams", len(e.streams), "sync", e.cfg.Sync.String())
 	return nil
 }

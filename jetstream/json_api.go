@@ -51,11 +51,13 @@ type apiPaged struct {
 
 // StreamInfo is a stream's config and state (STREAM.INFO, CREATE, LIST).
 type StreamInfo struct {
-	Config    StreamConfig `json:"config"`
-	Created   time.Time    `json:"created"`
-	State     StreamState  `json:"state"`
-	Domain    string       `json:"domain,omitempty"`
-	TimeStamp time.Time    `json:"ts"`
+	Config    StreamConfig        `json:"config"`
+	Created   time.Time           `json:"created"`
+	State     StreamState         `json:"state"`
+	Domain    string              `json:"domain,omitempty"`
+	Mirror    *StreamSourceInfo   `json:"mirror,omitempty"`
+	Sources   []*StreamSourceInfo `json:"sources,omitempty"`
+	TimeStamp time.Time           `json:"ts"`
 }
 
 // StreamState is a stream's state as reported in StreamInfo.

@@ -40,6 +40,8 @@ type Stream struct {
 	done chan struct{} // closed when the ingest goroutine has exited
 
 	ing ingestState // owned by the ingest goroutine
+
+	src atomic.Pointer[sourcing] // the running mirror or sources (source.go)
 }
 
 // Name is the stream's name.
@@ -239,6 +241,7 @@ func (s *Stream) onDirect(subject, reply string, hdr, data []byte) {
 // close stops the stream: unsubscribe, stop ingest (storing what is queued
 // when keep, dropping it otherwise), close the store.
 func (s *Stream) close(keep bool) error {
+	s.stopSourcing()
 	s.mu.Lock()
 	s.unsubscribeLocked()
 	s.mu.Unlock()
@@ -290,11 +293,14 @@ func (s *Stream) info(opts *streamInfoRequest) (*StreamInfo, int) {
 	if opts != nil && opts.DeletedDetails {
 		state.Deleted = s.deletedSeqs(st)
 	}
+	mirror, sources := s.sourceInfo(&cfg)
 	return &StreamInfo{
 		Config:    cfg,
 		Created:   s.created.UTC(),
 		State:     state,
 		Domain:    s.e.cfg.Domain,
+		Mirror:    mirror,
+		Sources:   sources,
 		TimeStamp: time.Now().UTC(),
 	}, total
 }

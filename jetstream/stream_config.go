@@ -81,7 +81,7 @@ func normalizeConfig(in StreamConfig, pedantic bool) (StreamConfig, *APIError) {
 	if e := refuseMissingFeatures(&cfg); e != nil {
 		return StreamConfig{}, e
 	}
-	if len(cfg.Subjects) == 0 {
+	if len(cfg.Subjects) == 0 && cfg.Mirror == nil && len(cfg.Sources) == 0 {
 		cfg.Subjects = []string{cfg.Name}
 	} else if e := checkSubjects(&cfg); e != nil {
 		return StreamConfig{}, e
@@ -149,10 +149,6 @@ func refuseMissingFeatures(cfg *StreamConfig) *APIError {
 	}
 	var what string
 	switch {
-	case cfg.Mirror != nil:
-		what = "mirror"
-	case len(cfg.Sources) > 0:
-		what = "sources"
 	case cfg.SubjectTransform != nil:
 		what = "subject_transform"
 	case cfg.RePublish != nil:

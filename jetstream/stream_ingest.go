@@ -52,6 +52,7 @@ type ingestResult struct {
 	reply   string
 	subject string
 	seq     uint64
+	barrier func(Publisher) // a source's barrier (source.go): run after the acks
 	dup     bool
 	stored  bool
 	err     *APIError
@@ -95,22 +96,45 @@ func (s *Stream) ingestOnce() {
 	cfg := s.cfg.Load()
 	g.results = g.results[:0]
 	var last uint64
+	sourced := false
 	for i := range g.batch {
-		r := s.process(cfg, &g.batch[i])
+		m := &g.batch[i]
+		var r ingestResult
+		switch {
+		case m.src == nil:
+			r = s.process(cfg, m)
+		case m.src.barrier != nil:
+			r.barrier = m.src.barrier
+		default:
+			r, sourced = s.ingestSourced(cfg, m), true
+		}
 		if r.stored {
 			last = r.seq
 		}
 		g.results = append(g.results, r)
 	}
+	durable := true
 	if last > 0 && s.needsWait(cfg) {
 		if err := s.waitDurable(last); err != nil {
+			durable = false
 			s.e.log.Error("JetStream stream not durable", "stream", s.name, "err", err)
 			for i := range g.results {
 				if g.results[i].stored {
 					g.results[i].err = errStoreFailed(err.Error())
 				}
 			}
+			// Flow-control answers must not acknowledge what is not durable.
+			failed := map[*sourceRun]bool{}
+			for i := range g.batch {
+				if sm := g.batch[i].src; sm != nil && sm.run != nil && sm.barrier == nil && !failed[sm.run] {
+					failed[sm.run] = true
+					sm.run.storeFailed(sm.sseq, err)
+				}
+			}
 		}
+	}
+	if sourced && durable {
+		s.publishSnapshot(s.st.State().LastSeq)
 	}
 	s.finishBatch(cfg)
 }
@@ -165,6 +189,11 @@ func (s *Stream) finishBatch(cfg *StreamConfig) {
 		}
 		g.ack = s.appendPubAck(g.ack[:0], r)
 		g.pub.Publish(r.reply, "", nil, g.ack)
+	}
+	for i := range g.results {
+		if b := g.results[i].barrier; b != nil {
+			b(g.pub)
+		}
 	}
 	clear(g.batch)
 	g.batch = g.batch[:0]

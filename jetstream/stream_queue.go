@@ -15,6 +15,8 @@ import (
 type inMsg struct {
 	subject, reply string
 	hdr, data      []byte
+	// src is set on what a source run queues on its stream (source.go).
+	src *sourcedMsg
 }
 
 // copyMsg copies a handler's arguments, which are only valid during the
