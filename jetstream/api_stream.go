@@ -29,6 +29,9 @@ func (e *Engine) apiStreamCreate(name string, m inMsg) any {
 	if err != nil {
 		return fail(err)
 	}
+	if err := checkSourcingAgainst(&cfg, req.Pedantic, e.streamConfigOf); err != nil {
+		return fail(err)
+	}
 	if s := e.Stream(name); s != nil {
 		if !sameConfig(s.Config(), &cfg) {
 			return fail(errStreamNameExist())
@@ -65,6 +68,15 @@ func (e *Engine) apiStreamCreate(name string, m inMsg) any {
 	e.log.Info("JetStream stream created", "stream", name, "storage", cfg.Storage.String())
 	info, _ := s.info(nil)
 	return &streamCreateResponse{apiResponse: apiResponse{Type: typeStreamCreate}, StreamInfo: info, DidCreate: true}
+}
+
+// streamConfigOf returns the config of the local stream called name, nil
+// when there is none (checkSourcingAgainst's lookup).
+func (e *Engine) streamConfigOf(name string) *StreamConfig {
+	if s := e.Stream(name); s != nil {
+		return s.Config()
+	}
+	return nil
 }
 
 // checkReservation refuses a config whose max_bytes would take the
@@ -107,6 +119,9 @@ func (e *Engine) apiStreamUpdate(name string, m inMsg) any {
 	}
 	cfg, err := normalizeConfig(req.StreamConfig, req.Pedantic)
 	if err != nil {
+		return fail(err)
+	}
+	if err := checkSourcingAgainst(&cfg, req.Pedantic, e.streamConfigOf); err != nil {
 		return fail(err)
 	}
 	old := s.Config()

@@ -80,8 +80,8 @@ func TestStreamCreateIdempotentAndConflicts(t *testing.T) {
 		{"$JS.API.STREAM.CREATE.B", `{"name":"B","subjects":[">"]}`, 10052},
 		{"$JS.API.STREAM.CREATE.B", `{"name":"B","subjects":["$JS.API.>"]}`, 10052},
 		{"$JS.API.STREAM.CREATE.B", `{"name":"B","sealed":true}`, 10052},
-		{"$JS.API.STREAM.CREATE.B", `{"name":"B","mirror":{"name":"A"}}`, 10052},
-		{"$JS.API.STREAM.CREATE.B", `{"name":"B","sources":[{"name":"A"}]}`, 10052},
+		{"$JS.API.STREAM.CREATE.B", `{"name":"B","mirror":{"name":"A"},"subjects":["b"]}`, 10034},
+		{"$JS.API.STREAM.CREATE.B", `{"name":"B","sources":[{"name":"A"},{"name":"A"}]}`, 10140},
 		{"$JS.API.STREAM.CREATE.B", `{"name":"B","subject_transform":{"src":"b","dest":"c"}}`, 10052},
 		{"$JS.API.STREAM.CREATE.B", `{"name":"B","republish":{"src":"b","dest":"c"}}`, 10052},
 		{"$JS.API.STREAM.CREATE.B", `{"name":"B","allow_msg_ttl":true}`, 10052},
@@ -103,9 +103,9 @@ func TestStreamCreateIdempotentAndConflicts(t *testing.T) {
 			t.Errorf("%s: type %v", tc.body, r["type"])
 		}
 	}
-	r := te.api("$JS.API.STREAM.CREATE.B", `{"name":"B","mirror":{"name":"A"}}`)
+	r := te.api("$JS.API.STREAM.CREATE.B", `{"name":"B","republish":{"src":"b","dest":"c"}}`)
 	if desc := r["error"].(map[string]any)["description"].(string); !strings.Contains(desc, notImplemented) {
-		t.Errorf("mirror refusal %q does not say %q", desc, notImplemented)
+		t.Errorf("republish refusal %q does not say %q", desc, notImplemented)
 	}
 	r = te.api("$JS.API.STREAM.CREATE.B", `{"name":"B","foo":1}`)
 	if desc := r["error"].(map[string]any)["description"]; desc != `invalid JSON: json: unknown field "foo"` {

@@ -1,9 +1,6 @@
 package jetstream
 
-import (
-	"strconv"
-	"strings"
-)
+import "strings"
 
 // This file maps a sourced message's subject through a subject transform
 // {src, dest}: dest's tokens are literals, or references to src's
@@ -46,7 +43,7 @@ func applyTransform(src, dest, subj string) (string, bool) {
 	}
 	out := strings.Split(dest, ".")
 	for i, tok := range out {
-		if n, ok := wildcardRef(tok); ok {
+		if n, ok, _ := wildcardRef(tok); ok {
 			if n < 1 || n > len(wild) {
 				return "", false
 			}
@@ -56,32 +53,4 @@ func applyTransform(src, dest, subj string) (string, bool) {
 		}
 	}
 	return strings.Join(out, "."), true
-}
-
-// wildcardRef reads "$N" or "{{wildcard(N)}}" (spaces allowed inside the
-// braces).
-func wildcardRef(tok string) (int, bool) {
-	if rest, ok := strings.CutPrefix(tok, "$"); ok {
-		n, err := strconv.Atoi(rest)
-		return n, err == nil
-	}
-	inner, ok := strings.CutPrefix(tok, "{{")
-	if !ok {
-		return 0, false
-	}
-	inner, ok = strings.CutSuffix(inner, "}}")
-	if !ok {
-		return 0, false
-	}
-	inner = strings.ReplaceAll(inner, " ", "")
-	arg, ok := strings.CutPrefix(strings.ToLower(inner), "wildcard(")
-	if !ok {
-		return 0, false
-	}
-	arg, ok = strings.CutSuffix(arg, ")")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.Atoi(arg)
-	return n, err == nil
 }

@@ -78,13 +78,22 @@ func normalizeConfig(in StreamConfig, pedantic bool) (StreamConfig, *APIError) {
 	if cfg.PersistMode == AsyncPersistMode && cfg.Storage != FileStorage {
 		return StreamConfig{}, errStreamInvalidConfig("async persist mode is only supported on file storage")
 	}
+	// Before the refusals, so that a mirror with counters or schedules
+	// gets the mirror error, as officially.
+	if e := checkSourcing(&cfg, pedantic); e != nil {
+		return StreamConfig{}, e
+	}
 	if e := refuseMissingFeatures(&cfg); e != nil {
 		return StreamConfig{}, e
 	}
-	if len(cfg.Subjects) == 0 && cfg.Mirror == nil && len(cfg.Sources) == 0 {
+	switch {
+	case len(cfg.Subjects) > 0:
+		if e := checkSubjects(&cfg); e != nil {
+			return StreamConfig{}, e
+		}
+	case cfg.Mirror == nil && len(cfg.Sources) == 0:
+		// A mirror or a sourcing stream may have no subject of its own.
 		cfg.Subjects = []string{cfg.Name}
-	} else if e := checkSubjects(&cfg); e != nil {
-		return StreamConfig{}, e
 	}
 	if cfg.Sealed {
 		cfg.MaxAge, cfg.Discard = 0, DiscardNew
@@ -217,6 +226,11 @@ func checkUpdate(old, cfg *StreamConfig) *APIError {
 		return errStreamInvalidConfig("stream configuration update can not cancel deny message deletes")
 	case !cfg.DenyPurge && old.DenyPurge:
 		return errStreamInvalidConfig("stream configuration update can not cancel deny purge")
+	}
+	if e := checkSourcingUpdate(old, cfg); e != nil {
+		return e
+	}
+	switch {
 	case old.PersistMode != cfg.PersistMode:
 		return errStreamInvalidConfig("stream configuration update can not change persist mode")
 	case cfg.FirstSeq != old.FirstSeq:
