@@ -10,7 +10,6 @@ import (
 // JSON (what the interactive prompt writes), stream info's mirror and
 // source sections, and `nats stream report`'s replication report.
 func TestJSStreamSourcesAndMirrors(t *testing.T) {
-	t.Skip("Fern's sources and mirrors are being built (issue 11): stream create refuses them with 10052")
 	t.Parallel()
 	e := newJSEnv(t)
 	js, ctx := e.jsContext()

@@ -33,9 +33,6 @@ func TestJetStreamSourceOverLeaf(t *testing.T) {
 		for _, retention := range []jetstream.RetentionPolicy{jetstream.LimitsPolicy, jetstream.WorkQueuePolicy} {
 			name := fmt.Sprintf("%s-leaf/%s-hub/%s", kinds[0], kinds[1], retention)
 			t.Run(name, func(t *testing.T) {
-				if kinds != [2]string{o, o} {
-					t.Skip("Fern's sources and mirrors are being built (issue 11)")
-				}
 				p := startDomainPair(t, kinds[0], kinds[1], jsHubDomain)
 				ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 				defer cancel()
