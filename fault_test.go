@@ -2,7 +2,6 @@ package fern
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -149,6 +148,9 @@ func jsOf(t *testing.T, nc *nats.Conn) jetstream.JetStream {
 type ackedPublisher struct {
 	js   jetstream.JetStream
 	subj string
+	// perMilli, when set, paces the workload: at most that many
+	// publishes per millisecond.
+	perMilli int
 
 	mu   sync.Mutex
 	msgs []faultnet.Msg
@@ -177,11 +179,24 @@ func (p *ackedPublisher) run(stop <-chan struct{}) {
 		}
 	}()
 	defer func() { close(pending); <-settled }()
+	var tick <-chan time.Time
+	if p.perMilli > 0 {
+		tk := time.NewTicker(time.Millisecond)
+		defer tk.Stop()
+		tick = tk.C
+	}
 	for num := 1; ; num++ {
 		select {
 		case <-stop:
 			return
 		default:
+		}
+		if tick != nil && num%p.perMilli == 0 {
+			select {
+			case <-stop:
+				return
+			case <-tick:
+			}
 		}
 		id := fmt.Sprintf("m%d", num)
 		// No client retry: nats.go resends a publish answered "no
@@ -256,7 +271,8 @@ func (p *ackedPublisher) waitAcks(t *testing.T, n int) {
 	}
 }
 
-// readStream reads every message of a stream, in sequence order.
+// readStream reads every message of a stream, in sequence order, with an
+// ordered consumer.
 func readStream(t *testing.T, ctx context.Context, js jetstream.JetStream, name string) []faultnet.Msg {
 	t.Helper()
 	st, err := js.Stream(ctx, name)
@@ -267,18 +283,42 @@ func readStream(t *testing.T, ctx context.Context, js jetstream.JetStream, name 
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []faultnet.Msg
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			t.Fatalf("get %s seq %d: %v", name, seq, err)
-		}
-		out = append(out, faultnet.Msg{ID: string(m.Data), Seq: m.Sequence})
+	if info.State.Msgs == 0 {
+		return nil
 	}
-	return out
+	oc, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatalf("ordered consumer on %s: %v", name, err)
+	}
+	var out []faultnet.Msg
+	for {
+		batch, err := oc.FetchNoWait(4096)
+		if err != nil {
+			t.Fatalf("read %s: %v", name, err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				t.Fatalf("read %s: %v", name, err)
+			}
+			out = append(out, faultnet.Msg{ID: string(m.Data()), Seq: md.Sequence.Stream})
+			n++
+			if md.Sequence.Stream >= info.State.LastSeq {
+				return out
+			}
+		}
+		if batch.Error() != nil {
+			t.Fatalf("read %s: %v", name, batch.Error())
+		}
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("read %s: %d of %d messages: %v", name, len(out), info.State.Msgs, ctx.Err())
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
 }
 
 // TestFaultHarnessCatchesUnsyncedAcks is the harness's check that a
