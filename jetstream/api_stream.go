@@ -65,6 +65,7 @@ func (e *Engine) apiStreamCreate(name string, m inMsg) any {
 	e.streams[name] = s
 	e.mu.Unlock()
 	s.startSourcing()
+	e.RetrySources() // a local source or mirror may have waited for it
 	e.log.Info("JetStream stream created", "stream", name, "storage", cfg.Storage.String())
 	info, _ := s.info(nil)
 	return &streamCreateResponse{apiResponse: apiResponse{Type: typeStreamCreate}, StreamInfo: info, DidCreate: true}

@@ -36,6 +36,9 @@ type sourceRun struct {
 	epoch  atomic.Uint64
 	stored atomic.Uint64
 
+	// Counts of what the upstream sent (tests, and a reader of logs).
+	flowRequests, heartbeats atomic.Uint64
+
 	in    *msgQueue     // deliveries, status messages and API replies
 	kickc chan struct{} // RetrySources
 	failc chan struct{} // a store failure (failSeq) to restart at
@@ -463,9 +466,11 @@ func (r *sourceRun) handleStatus(m inMsg) bool {
 		return true
 	}
 	if strings.HasPrefix(m.reply, "$JS.FC.") {
+		r.flowRequests.Add(1)
 		r.answerFlowControl(m.reply)
 		return true
 	}
+	r.heartbeats.Add(1)
 	if lc, present, ok := headerUint(m.hdr, hdrLastConsumer); present && ok && lc != r.dseq {
 		r.s.e.log.Debug("JetStream source: heartbeat shows missed deliveries, recreating its consumer", "stream", r.s.name, "source", r.src.Name, "have", r.dseq, "upstream", lc)
 		return false
