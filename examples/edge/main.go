@@ -5,12 +5,19 @@
 //	go run ./examples/edge
 //
 // It shows factory.orders.new going up from the leaf to the core,
-// factory.alerts.critical coming down from the core to the leaf, the leaf
-// failing over when the core server it is connected to dies, the leaf
-// storing orders in its JetStream while the whole core is down and the
-// core reading them, in order, once a core server is back (the one
-// addition to the seed's configs: the leaf's JetStream domain "factory"),
-// and a leaf from outside allowed_leaf_cidrs being refused.
+// factory.alerts.critical coming down from the core to the leaf, the
+// core's FACTORY_ORDERS stream (on nats-1) sourcing the leaf's ORDERS
+// stream through the leaf's JetStream domain "factory" (the one addition
+// to the seed's configs), the leaf failing over when the core server it is
+// connected to dies, the leaf acknowledging 20,000 orders while the whole
+// core is down, FACTORY_ORDERS catching up by itself once nats-1 is back
+// (nobody reads the leaf's stream; progress lines show its count grow and
+// its lag shrink), checked in order with none twice, and a leaf from
+// outside allowed_leaf_cidrs being refused.
+//
+// The core's JetStream is single-server (no clustered JetStream yet), so
+// FACTORY_ORDERS lives on nats-1, the server it is created through and
+// the one that comes back first.
 package main
 
 import (
@@ -208,7 +215,34 @@ func run(out io.Writer) error {
 	}
 	say("down: nats-3 published factory.alerts.critical -> leaf received %q", m.Data)
 
-	// 5. The core server holding the leaf dies; the leaf fails over.
+	// 5. The seed's jetstream block, with a domain. Through nats-1 the core
+	// creates ORDERS on the leaf (domain "factory") and its own
+	// FACTORY_ORDERS, which sources ORDERS across the leaf link by itself.
+	// The core's JetStream is single-server (no clustered JetStream yet):
+	// FACTORY_ORDERS lives on nats-1, the server that comes back first below.
+	hq, err := nats.Connect(core[0].ClientURL())
+	if err != nil {
+		return err
+	}
+	defer hq.Close()
+	coreJS, err := createStreams(ctx, hq)
+	if err != nil {
+		return err
+	}
+	say("streams: through nats-1 the core created ORDERS on the leaf (domain \"factory\") and FACTORY_ORDERS on nats-1, sourcing it (the core's JetStream is single-server: FACTORY_ORDERS lives on nats-1, the server that comes back first)")
+	leafJS, err := jetstream.New(factory, jetstream.WithPublishAsyncMaxPending(inFlight))
+	if err != nil {
+		return err
+	}
+	if _, err := leafJS.Publish(ctx, "factory.orders.new", order(firstOrder, "before the cut")); err != nil {
+		return fmt.Errorf("stored publish on the leaf: %w", err)
+	}
+	if err := waitHeld(ctx, coreJS, 1); err != nil {
+		return fmt.Errorf("order #%d did not reach FACTORY_ORDERS: %w", firstOrder, err)
+	}
+	say("source: order #%d, acknowledged by the leaf's ORDERS, arrived at FACTORY_ORDERS on nats-1", firstOrder)
+
+	// 6. The core server holding the leaf dies; the leaf fails over.
 	hub := lf.ConnectedHubs()[0]
 	var victim *fern.Server
 	for i, s := range core {
@@ -245,17 +279,8 @@ func run(out io.Writer) error {
 	}
 	say("down: after failover the leaf still receives %q", m.Data)
 
-	// 6. The seed's jetstream block, with a domain: the core creates an
-	// ORDERS stream on the leaf; cut off from the whole core, the leaf keeps
-	// taking orders (each acknowledged once on disk); when a core server
-	// is back, the core reads them from the leaf, in order.
-	coreJS, err := jetstream.NewWithDomain(ops2, "factory")
-	if err != nil {
-		return err
-	}
-	if _, err := coreJS.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"factory.orders.>"}}); err != nil {
-		return fmt.Errorf("stream on the leaf, from the core: %w", err)
-	}
+	// 7. The cut: every core server is down (the failover stopped one). The
+	// leaf keeps taking orders, each acknowledged once fsynced in ORDERS.
 	var down []string
 	for i, s := range core {
 		if s != victim {
@@ -266,17 +291,16 @@ func run(out io.Writer) error {
 	if err := until(10*time.Second, func() bool { return len(lf.ConnectedHubs()) == 0 }); err != nil {
 		return fmt.Errorf("leaf still linked: %w", err)
 	}
-	leafJS, err := jetstream.New(factory)
-	if err != nil {
+	began = time.Now()
+	if err := publishOrders(leafJS, firstOrder+1, cutOff); err != nil {
 		return err
 	}
-	for i := 1; i <= 3; i++ {
-		if _, err := leafJS.Publish(ctx, "factory.orders.new", []byte(fmt.Sprintf("order #%d (while cut off)", 1100+i))); err != nil {
-			return fmt.Errorf("stored publish on the cut-off leaf: %w", err)
-		}
-	}
-	say("store: all cores down (%s stopped too); the leaf stored 3 orders in its ORDERS stream, each acknowledged after fsync", strings.Join(down, ", "))
+	say("store: all cores down (%s stopped too); the leaf acknowledged all %s orders (#%d to #%d) in its ORDERS stream, each after fsync, %d in flight, in %.2f s",
+		strings.Join(down, ", "), grouped(cutOff), firstOrder+1, firstOrder+cutOff, inFlight, time.Since(began).Seconds())
 
+	// 8. nats-1 comes back on its store directory and ports. Nobody reads
+	// the leaf's stream: FACTORY_ORDERS resumes its source by itself, and
+	// its lag shrinks to nothing.
 	name := "nats-1"
 	back, err := fern.ParseConfig(name+"/core.conf", []byte(localize(coreConf, hosts[name], filepath.Join(storeRoot, name))))
 	if err != nil {
@@ -289,41 +313,27 @@ func run(out io.Writer) error {
 		return err
 	}
 	defer restarted.Shutdown(ctx)
-	if err := until(10*time.Second, func() bool {
-		return len(lf.ConnectedHubs()) == 1 && restarted.HasInterest("$JS.factory.API.INFO")
-	}); err != nil {
-		return fmt.Errorf("leaf did not come back: %w", err)
-	}
-	hq, err := nats.Connect(restarted.ClientURL())
+	backAt := time.Now()
+	hq2, err := nats.Connect(restarted.ClientURL())
 	if err != nil {
 		return err
 	}
-	defer hq.Close()
-	hqJS, err := jetstream.NewWithDomain(hq, "factory")
-	if err != nil {
+	defer hq2.Close()
+	if coreJS, err = jetstream.New(hq2); err != nil {
 		return err
 	}
-	syncer, err := hqJS.CreateOrUpdateConsumer(ctx, "ORDERS", jetstream.ConsumerConfig{Durable: "core-sync", AckPolicy: jetstream.AckExplicitPolicy})
+	total := uint64(1 + cutOff)
+	say("source: nats-1 is back; nobody reads ORDERS: FACTORY_ORDERS resumes its source by itself (lag: orders the leaf has yet to send)")
+	took, err := watchSync(ctx, coreJS, total, backAt, say)
 	if err != nil {
-		return fmt.Errorf("consumer on the leaf's stream: %w", err)
+		return fmt.Errorf("%w (leaf linked to %v)", err, lf.ConnectedHubs())
 	}
-	batch, err := syncer.Fetch(3, jetstream.FetchMaxWait(5*time.Second))
-	if err != nil {
+	if err := checkOrder(ctx, coreJS, total); err != nil {
 		return err
 	}
-	var got []string
-	for m := range batch.Messages() {
-		got = append(got, string(m.Data()))
-		if err := m.DoubleAck(ctx); err != nil {
-			return fmt.Errorf("ack across the link: %w", err)
-		}
-	}
-	if len(got) != 3 {
-		return fmt.Errorf("the core synced %d of 3 orders: %v", len(got), batch.Error())
-	}
-	say("sync: %s is back; the core read the leaf's orders in order: %s", name, strings.Join(got, "; "))
+	say("sync: caught up with all %d orders, in order, none twice, %.2f s after %s came back", total, took.Seconds(), name)
 
-	// 7. A leaf dialling from outside the allowed range is refused.
+	// 9. A leaf dialling from outside the allowed range is refused.
 	rogueOpts, _ := fern.ParseConfig("rogue/leaf.conf", []byte(localize(leafConf, rogueAddr, filepath.Join(storeRoot, "rogue"))))
 	rogueOpts.ServerName, rogueOpts.Logger = "leaf-rogue", logs.With("server", "leaf-rogue")
 	rogueOpts.LeafNode.Dial = fromAddr(rogueAddr)

@@ -11,7 +11,8 @@ func TestRun(t *testing.T) {
 		t.Fatalf("%v\noutput so far:\n%s", err, out.String())
 	}
 	for _, want := range []string{"up:   leaf published factory.orders.new", "down: nats-3 published factory.alerts.critical",
-		"failover:", "after failover the leaf still receives", "store: all cores down", "sync: nats-1 is back; the core read the leaf's orders in order: order #1101 (while cut off); order #1102 (while cut off); order #1103 (while cut off)", "refused: a leaf dialling from 127.0.3.1", "done"} {
+		"failover:", "after failover the leaf still receives", "store: all cores down", "the leaf acknowledged all 20,000 orders",
+		"source: ", "source: FACTORY_ORDERS holds 20,001 of 20,001 orders", "caught up with all 20001 orders, in order, none twice", "refused: a leaf dialling from 127.0.3.1", "done"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
