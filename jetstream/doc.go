@@ -40,7 +40,7 @@
 // and the types know every field of the official server (json_*.go), so
 // nats.go, natscli and the benches can send what they send. Features Fern
 // lacks are accepted in JSON but refused when set, with a 10052 error
-// saying "not implemented in fern" (mirror, sources, subject_transform,
+// saying "not implemented in fern" (subject_transform,
 // republish, per-message TTL, subject delete markers, counters,
 // schedules; num_replicas > 1 is 10074 as on an official single server).
 // allow_atomic and allow_batched are accepted (natscli's bench sets them)
@@ -49,6 +49,23 @@
 // filter matches has acknowledged it, and does not keep a message no
 // consumer wants (its sequence is used and acknowledged, as officially).
 // Replies carry the official "type" strings and error numbers (errors.go).
+//
+// # Sources and mirrors
+//
+// A stream with a mirror or sources runs one goroutine per upstream
+// (source.go has the design and the path of one message): it creates the
+// upstream consumer as the official server does, checks every delivery's
+// sequences, hands messages to the stream's ingest queue, and answers flow
+// control only after the durability point. Positions are recovered from
+// the stored messages (source_position.go). Engine.RetrySources is for
+// the host to call when a route or leaf connection registers.
+//
+// As an upstream, sourcing consumers follow the 2.14+ rules
+// (consumer_sourcing.go): ack policy flow_control on WorkQueue and
+// Interest streams, acknowledged by the downstream's flow-control
+// answers (consumer_flowack.go); CONSUMER.RESET is consumer_reset.go.
+// AckSync replies and consumer create replies are sent once durable
+// (consumer_durable_ack.go).
 //
 // # Consumers
 //
