@@ -120,7 +120,7 @@ func TestSourceFlowControlAnswerWaitsForDurability(t *testing.T) {
 	te.mustCreate(`{"name":"ORIG","subjects":["o.>"],"retention":"workqueue"}`)
 	te.mustCreate(`{"name":"S","sources":[{"name":"ORIG"}]}`)
 	r := runOf(t, te, "S")
-	waitUntil(t, "the upstream consumer", 5*time.Second, func() bool { return r.consumer != "" && r.heartbeats.Load() > 0 })
+	waitUntil(t, "the upstream consumer", 5*time.Second, func() bool { return r.heartbeats.Load() > 0 })
 
 	gfs.shut()
 	t.Cleanup(gfs.release) // before the engine's Stop, which syncs
