@@ -38,10 +38,15 @@ import (
 // second) and then every message stored after the snapshot's stream
 // sequence.
 //
-// A run retries quickly: a create request waits at most
-// sourceCreateWait, failures back off from 250 ms to sourceRetryMax, and
+// A run retries quickly: it sends a create only when the upstream's API
+// has interest (so a request is never sent into a link that is down and
+// waited for, the official 30 s stall), a create waits at most
+// sourceCreateWait (long enough for a loaded upstream: each timed-out
+// create leaves an ephemeral consumer behind, and short waits feed that
+// load), failures back off from 250 ms to sourceRetryMax, and
 // Engine.RetrySources (the host calls it when a route or leaf connection
-// registers) retries every run that is not receiving at once. A run that
+// registers) retries every run that is not receiving at once, also one
+// waiting for a reply. A run that
 // hears nothing for sourceStaleAfter (three missed heartbeats) recreates
 // its consumer.
 
@@ -49,7 +54,7 @@ import (
 const (
 	sourceHeartbeat   = time.Second
 	sourceStaleAfter  = 3 * time.Second
-	sourceCreateWait  = 2 * time.Second
+	sourceCreateWait  = 10 * time.Second
 	sourceResetWait   = 5 * time.Second
 	sourceRetryMin    = 250 * time.Millisecond
 	sourceRetryMax    = 5 * time.Second

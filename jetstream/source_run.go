@@ -351,6 +351,9 @@ func (r *sourceRun) awaitReply(ctx context.Context, wait time.Duration) (consume
 			return resp, nil, nil, false
 		case <-t.C:
 			return resp, nil, nil, false
+		case <-r.kickc:
+			// A link came up: the request may have gone out before it.
+			return resp, nil, nil, false
 		case <-r.in.ready:
 		}
 		batch = r.in.take(batch[:0], allQueued)

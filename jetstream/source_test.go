@@ -38,7 +38,7 @@ func streamMsgs(te *testEngine, name string) uint64 {
 func runOf(t *testing.T, te *testEngine, stream string) *sourceRun {
 	t.Helper()
 	var r *sourceRun
-	waitUntil(t, "the source runs", 5*time.Second, func() bool {
+	waitUntil(t, "the source runs", 20*time.Second, func() bool {
 		if sg := te.e.Stream(stream).src.Load(); sg != nil && len(sg.runs) > 0 {
 			r = sg.runs[0]
 			return true
@@ -120,7 +120,7 @@ func TestSourceFlowControlAnswerWaitsForDurability(t *testing.T) {
 	te.mustCreate(`{"name":"ORIG","subjects":["o.>"],"retention":"workqueue"}`)
 	te.mustCreate(`{"name":"S","sources":[{"name":"ORIG"}]}`)
 	r := runOf(t, te, "S")
-	waitUntil(t, "the upstream consumer", 5*time.Second, func() bool { return r.heartbeats.Load() > 0 })
+	waitUntil(t, "the upstream consumer", 20*time.Second, func() bool { return r.heartbeats.Load() > 0 })
 
 	gfs.shut()
 	t.Cleanup(gfs.release) // before the engine's Stop, which syncs
@@ -131,16 +131,16 @@ func TestSourceFlowControlAnswerWaitsForDurability(t *testing.T) {
 	}
 	// The downstream stored them (not durably), the upstream asked for an
 	// answer and then went on heartbeating: it would have had the answer.
-	waitUntil(t, "S stores the 10 messages", 5*time.Second, func() bool { return streamMsgs(te, "S") == 10 })
+	waitUntil(t, "S stores the 10 messages", 20*time.Second, func() bool { return streamMsgs(te, "S") == 10 })
 	fc := r.flowRequests.Load()
-	waitUntil(t, "a flow-control request", 5*time.Second, func() bool { return r.flowRequests.Load() > fc })
+	waitUntil(t, "a flow-control request", 20*time.Second, func() bool { return r.flowRequests.Load() > fc })
 	hb := r.heartbeats.Load()
-	waitUntil(t, "two heartbeats after it", 5*time.Second, func() bool { return r.heartbeats.Load() >= hb+2 })
+	waitUntil(t, "two heartbeats after it", 20*time.Second, func() bool { return r.heartbeats.Load() >= hb+2 })
 	if n := streamMsgs(te, "ORIG"); n != 10 {
 		t.Fatalf("ORIG holds %d messages while S has not made them durable, want 10", n)
 	}
 	gfs.release()
-	waitUntil(t, "ORIG emptied once S is durable", 5*time.Second, func() bool { return streamMsgs(te, "ORIG") == 0 })
+	waitUntil(t, "ORIG emptied once S is durable", 20*time.Second, func() bool { return streamMsgs(te, "ORIG") == 0 })
 }
 
 // An upstream deleted and created again: stream info shows the error
@@ -152,11 +152,11 @@ func TestSourceUpstreamDeletedAndRecreated(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		te.publish("o.x", nil, fmt.Sprint(i))
 	}
-	waitUntil(t, "S has 5", 5*time.Second, func() bool { return streamMsgs(te, "S") == 5 })
+	waitUntil(t, "S has 5", 20*time.Second, func() bool { return streamMsgs(te, "S") == 5 })
 	if r := te.api("$JS.API.STREAM.DELETE.ORIG", ""); r["error"] != nil {
 		t.Fatal(r["error"])
 	}
-	waitUntil(t, "an error in S's info", 10*time.Second, func() bool {
+	waitUntil(t, "an error in S's info", 20*time.Second, func() bool {
 		var info struct {
 			Sources []StreamSourceInfo `json:"sources"`
 		}
@@ -167,7 +167,7 @@ func TestSourceUpstreamDeletedAndRecreated(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		te.publish("o.x", nil, fmt.Sprint("new", i))
 	}
-	waitUntil(t, "S has the new stream's 3 too", 15*time.Second, func() bool { return streamMsgs(te, "S") == 8 })
+	waitUntil(t, "S has the new stream's 3 too", 120*time.Second, func() bool { return streamMsgs(te, "S") == 8 })
 	var info struct {
 		Sources []StreamSourceInfo `json:"sources"`
 	}
@@ -186,14 +186,14 @@ func TestSourceUpstreamPurged(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		te.publish("o.x", nil, fmt.Sprint(i))
 	}
-	waitUntil(t, "S and M have 5", 5*time.Second, func() bool { return streamMsgs(te, "S") == 5 && streamMsgs(te, "M") == 5 })
+	waitUntil(t, "S and M have 5", 20*time.Second, func() bool { return streamMsgs(te, "S") == 5 && streamMsgs(te, "M") == 5 })
 	if r := te.api("$JS.API.STREAM.PURGE.ORIG", ""); r["error"] != nil {
 		t.Fatal(r["error"])
 	}
 	for i := 6; i <= 8; i++ {
 		te.publish("o.x", nil, fmt.Sprint(i))
 	}
-	waitUntil(t, "S and M have 8", 5*time.Second, func() bool { return streamMsgs(te, "S") == 8 && streamMsgs(te, "M") == 8 })
+	waitUntil(t, "S and M have 8", 20*time.Second, func() bool { return streamMsgs(te, "S") == 8 && streamMsgs(te, "M") == 8 })
 	if st := te.e.Stream("M").Store().State(); st.LastSeq != 8 {
 		t.Fatalf("mirror last seq %d, want 8", st.LastSeq)
 	}
@@ -208,8 +208,8 @@ func TestSourceStoreFailureRefetches(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		te.publish("o.x", nil, fmt.Sprint(i))
 	}
-	waitUntil(t, "S full", 5*time.Second, func() bool { return streamMsgs(te, "S") == 5 })
-	waitUntil(t, "the failure in S's info", 5*time.Second, func() bool {
+	waitUntil(t, "S full", 20*time.Second, func() bool { return streamMsgs(te, "S") == 5 })
+	waitUntil(t, "the failure in S's info", 20*time.Second, func() bool {
 		var info struct {
 			Sources []StreamSourceInfo `json:"sources"`
 		}
@@ -219,7 +219,7 @@ func TestSourceStoreFailureRefetches(t *testing.T) {
 	if r := te.api("$JS.API.STREAM.UPDATE.S", `{"name":"S","sources":[{"name":"ORIG"}],"max_msgs":100,"discard":"new"}`); r["error"] != nil {
 		t.Fatal(r["error"])
 	}
-	waitUntil(t, "S has all 12", 10*time.Second, func() bool { return streamMsgs(te, "S") == 12 })
+	waitUntil(t, "S has all 12", 20*time.Second, func() bool { return streamMsgs(te, "S") == 12 })
 	var m store.Msg
 	for seq := uint64(1); seq <= 12; seq++ {
 		got, err := te.e.Stream("S").Store().Load(seq, &m)
