@@ -47,10 +47,13 @@ func (s *Server) startJetStream() error {
 	if err != nil {
 		return fmt.Errorf("fern: jetstream: %w", err)
 	}
+	// Set before Start: streams' sources publish from Start on, and the
+	// data path reads s.js.
+	s.js = e
 	if err := e.Start(); err != nil {
+		s.js = nil
 		return fmt.Errorf("fern: jetstream: %w", err)
 	}
-	s.js = e
 	s.hintLeafDomain()
 	return nil
 }

@@ -129,18 +129,19 @@ func TestSourceFlowControlAnswerWaitsForDurability(t *testing.T) {
 			t.Fatal(a.Error)
 		}
 	}
-	// The downstream stored them (not durably), the upstream asked for an
-	// answer and then went on heartbeating: it would have had the answer.
-	waitUntil(t, "S stores the 10 messages", 20*time.Second, func() bool { return streamMsgs(te, "S") == 10 })
-	fc := r.flowRequests.Load()
-	waitUntil(t, "a flow-control request", 20*time.Second, func() bool { return r.flowRequests.Load() > fc })
+	// The upstream delivered them and asked for an answer, then went on
+	// heartbeating: it would have had the answer by now. (S's store may
+	// itself wait on the held fsync, so its count is not waited for.)
+	waitUntil(t, "a flow-control request", 20*time.Second, func() bool { return r.flowRequests.Load() > 0 })
 	hb := r.heartbeats.Load()
 	waitUntil(t, "two heartbeats after it", 20*time.Second, func() bool { return r.heartbeats.Load() >= hb+2 })
 	if n := streamMsgs(te, "ORIG"); n != 10 {
 		t.Fatalf("ORIG holds %d messages while S has not made them durable, want 10", n)
 	}
 	gfs.release()
-	waitUntil(t, "ORIG emptied once S is durable", 20*time.Second, func() bool { return streamMsgs(te, "ORIG") == 0 })
+	waitUntil(t, "ORIG emptied once S is durable", 20*time.Second, func() bool {
+		return streamMsgs(te, "ORIG") == 0 && streamMsgs(te, "S") == 10
+	})
 }
 
 // An upstream deleted and created again: stream info shows the error
