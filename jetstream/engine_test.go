@@ -3,6 +3,8 @@ package jetstream
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -146,6 +148,9 @@ func startEngine(t *testing.T, cfg Config) *testEngine {
 	t.Helper()
 	if cfg.StoreDir == "" {
 		cfg.StoreDir = t.TempDir()
+	}
+	if cfg.Logger == nil && os.Getenv("FERN_JS_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	te := &testEngine{t: t, host: newFakeHost(), dir: cfg.StoreDir, cfg: cfg}
 	te.start()

@@ -16,9 +16,13 @@ import (
 // requests, and recreates the consumer whenever continuity is lost.
 //
 // The deliver subject and the create request's reply inbox feed one
-// queue, so the goroutine sees them in the order the upstream sent them:
-// whatever arrives before the create reply belongs to an earlier consumer
-// and is dropped.
+// queue, so the goroutine sees them in the order the upstream sent them.
+// Each attempt subscribes a fresh deliver subject under a new generation:
+// what an earlier attempt's subscriptions still push is dropped, and a
+// delivery that arrives before the create reply (the upstream may start
+// delivering before it answers) is kept and handled after it. Its
+// consumer sequence, not the reply's delivered count (which may already
+// include it), sets where continuity starts.
 
 // sourceRun fetches one upstream stream into a local stream.
 type sourceRun struct {
@@ -56,6 +60,7 @@ type sourceRun struct {
 	myEpoch  uint64
 	consumer string // the upstream consumer's name, from the create reply
 	reply    string // the create request's inbox
+	gen      uint64 // the attempt's subscription generation
 	dseq     uint64 // last consumer sequence received
 	sseq     uint64 // last upstream sequence handed to ingest
 	lastReq  time.Time
@@ -200,8 +205,11 @@ func (r *sourceRun) unsubscribe() {
 // subscribeQueue subscribes subj, visible beyond this server when the
 // host can, feeding the run's queue.
 func (r *sourceRun) subscribeQueue(subj string) error {
+	gen := r.gen
 	h := func(subject, reply string, hdr, data []byte) {
-		r.in.push(copyMsg(subject, reply, hdr, data))
+		m := copyMsg(subject, reply, hdr, data)
+		m.gen = gen
+		r.in.push(m)
 	}
 	var sub Subscription
 	var err error
@@ -224,6 +232,7 @@ func (r *sourceRun) subscribeQueue(subj string) error {
 // retried at once).
 func (r *sourceRun) attempt(ctx context.Context) bool {
 	r.unsubscribe()
+	r.gen++
 	r.in.take(nil, allQueued) // what an earlier consumer sent
 	subj, body, deliver := r.request()
 	if !r.s.e.host.HasInterest(subj) {
@@ -293,6 +302,14 @@ func (r *sourceRun) attempt(ctx context.Context) bool {
 	}
 	r.consumer = resp.Name
 	r.dseq = resp.Delivered.Consumer
+	for _, m := range pending {
+		if info, ok := parseAckReply(m.reply); ok && info.Consumer == r.consumer {
+			// The first delivery we hold: the count in the reply may
+			// already include it and those after it.
+			r.dseq = min(r.dseq, info.ConsumerSeq-1)
+			break
+		}
+	}
 	r.mu.Lock()
 	r.err = nil
 	r.lag = resp.NumPending
@@ -337,14 +354,18 @@ type consumerReplyMsg struct {
 	} `json:"config"`
 }
 
-// awaitReply reads the run's queue until the create reply arrives,
-// dropping the deliveries before it; what follows it in the same batch is
-// returned for receive.
+// awaitReply reads the run's queue until the create reply arrives. What
+// this attempt's deliver subscription received before it, and what
+// follows it in the same batch, is returned for receive; a RESET's fixed
+// deliver subject may still carry deliveries from before the reset, so
+// for it only what follows the reply is kept.
 func (r *sourceRun) awaitReply(ctx context.Context, wait time.Duration) (consumerReplyMsg, []byte, []inMsg, bool) {
 	var resp consumerReplyMsg
 	t := time.NewTimer(wait)
 	defer t.Stop()
-	var batch []inMsg
+	var batch, early []inMsg
+	kicked := false
+	keepEarly := r.src.Consumer == nil
 	for {
 		select {
 		case <-ctx.Done():
@@ -352,19 +373,29 @@ func (r *sourceRun) awaitReply(ctx context.Context, wait time.Duration) (consume
 		case <-t.C:
 			return resp, nil, nil, false
 		case <-r.kickc:
-			// A link came up: the request may have gone out before it.
-			return resp, nil, nil, false
+			// A link came up: the request may have gone out before it,
+			// unless its reply is already here.
+			kicked = true
 		case <-r.in.ready:
 		}
 		batch = r.in.take(batch[:0], allQueued)
 		for i, m := range batch {
+			if m.gen != r.gen {
+				continue
+			}
 			if m.subject != r.reply {
+				if keepEarly {
+					early = append(early, m)
+				}
 				continue
 			}
 			if err := json.Unmarshal(m.data, &resp); err != nil {
 				resp.Error = errInvalidJSON(err)
 			}
-			return resp, m.hdr, batch[i+1:], true
+			return resp, m.hdr, append(early, batch[i+1:]...), true
+		}
+		if kicked {
+			return resp, nil, nil, false
 		}
 	}
 }
@@ -421,8 +452,8 @@ func (r *sourceRun) quietFor() time.Duration {
 // handle takes one message from the queue. It reports false when the
 // consumer must be recreated.
 func (r *sourceRun) handle(m inMsg) bool {
-	if m.subject == r.reply {
-		return true // a late or repeated reply
+	if m.gen != r.gen || m.subject == r.reply {
+		return true // an earlier attempt's, or a late or repeated reply
 	}
 	r.touch()
 	info, ok := parseAckReply(m.reply)

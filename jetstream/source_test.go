@@ -1,10 +1,12 @@
 package jetstream
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,5 +297,39 @@ func TestApplyTransform(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("applyTransform(%q, %q, %q) = %q %v, want %q %v", tc.src, tc.dest, tc.subj, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// An upstream may start delivering before it answers the create (the
+// count in its answer then includes those deliveries): they are kept,
+// not dropped as an earlier consumer's, and nothing is lost while its
+// heartbeats say all is delivered.
+func TestSourceKeepsDeliveriesBeforeTheCreateReply(t *testing.T) {
+	te := startEngine(t, Config{})
+	var creates atomic.Int64
+	up := te.host.NewPublisher()
+	_, err := te.host.Subscribe("$JS.up.API.CONSUMER.CREATE.UP", "", func(subj, reply string, hdr, data []byte) {
+		var req CreateConsumerRequest
+		if err := json.Unmarshal(data, &req); err != nil {
+			t.Errorf("create body: %v", err)
+			return
+		}
+		n := creates.Add(1)
+		name := fmt.Sprint("C", n)
+		deliver := req.Config.DeliverSubject
+		for seq := 1; seq <= 3; seq++ {
+			ack := fmt.Sprintf("$JS.ACK.UP.%s.1.%d.%d.%d.%d", name, seq, seq, time.Now().UnixNano(), 3-seq)
+			up.Publish(deliver, ack, nil, []byte(fmt.Sprint(seq)))
+		}
+		up.Publish(reply, "", nil, []byte(fmt.Sprintf(`{"type":"io.nats.jetstream.api.v1.consumer_create_response","name":%q,"delivered":{"consumer_seq":3,"stream_seq":3},"num_pending":0}`, name)))
+		up.Publish(deliver, "", []byte("NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 3\r\nNats-Last-Stream: 3\r\n\r\n"), nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	te.mustCreate(`{"name":"S","sources":[{"name":"UP","external":{"api":"$JS.up.API"}}]}`)
+	waitUntil(t, "S holds the 3 delivered before the reply", 10*time.Second, func() bool { return streamMsgs(te, "S") == 3 })
+	if n := creates.Load(); n != 1 {
+		t.Fatalf("%d consumer creates, want 1 (no gap was there to recreate for)", n)
 	}
 }

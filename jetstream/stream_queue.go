@@ -17,6 +17,9 @@ type inMsg struct {
 	hdr, data      []byte
 	// src is set on what a source run queues on its stream (source.go).
 	src *sourcedMsg
+	// gen is the source run's subscription generation a delivery came
+	// in on (source_run.go); 0 elsewhere.
+	gen uint64
 }
 
 // copyMsg copies a handler's arguments, which are only valid during the
