@@ -100,11 +100,12 @@ type Engine struct {
 	host Host
 	log  *slog.Logger
 
-	mu        sync.RWMutex
-	streams   map[string]*Stream
-	consumers Consumers
-	state     int // engineNew, engineRunning, engineStopped
-	subs      []Subscription
+	mu      sync.RWMutex
+	streams map[string]*Stream
+	state   int // engineNew, engineRunning, engineStopped
+	subs    []Subscription
+	// consumers is read without mu (consumerSide).
+	consumers atomic.Pointer[consumerSide]
 
 	api, direct *msgQueue
 	// respondMu guards respondPub, used by Respond from any goroutine.
@@ -176,10 +177,10 @@ func (e *Engine) Start() error {
 		return err
 	}
 	e.respondPub = e.host.NewPublisher()
-	if e.consumers == nil {
-		e.consumers = newConsumerManager(e)
+	if e.consumers.Load() == nil {
+		e.consumers.Store(&consumerSide{newConsumerManager(e)})
 	}
-	if cm, ok := e.consumers.(*consumerManager); ok {
+	if cm, ok := e.consumerSide().(*consumerManager); ok {
 		cm.load(e.streams)
 	}
 	prefixes := []string{apiPrefix}
@@ -267,15 +268,18 @@ func (e *Engine) streamsDir() string { return filepath.Join(e.cfg.StoreDir, "str
 // (consumer_manager.go) unless another was set before; with none, consumer
 // API requests get an error reply saying consumers are not implemented.
 func (e *Engine) SetConsumers(c Consumers) {
-	e.mu.Lock()
-	e.consumers = c
-	e.mu.Unlock()
+	e.consumers.Store(&consumerSide{c})
 }
 
+// consumerSide holds the Consumers in an atomic pointer: the ingest
+// goroutines read it while Stop holds e.mu waiting for them.
+type consumerSide struct{ c Consumers }
+
 func (e *Engine) consumerSide() Consumers {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.consumers
+	if p := e.consumers.Load(); p != nil {
+		return p.c
+	}
+	return nil
 }
 
 // consumerCount asks the consumer side, 0 without one.
