@@ -27,7 +27,7 @@ func (e *Engine) handleDirect(pub Publisher, m inMsg) {
 		return
 	}
 	name, key, hasKey := strings.Cut(rest, ".")
-	s := e.Stream(name)
+	s := e.directStream(name)
 	if s == nil {
 		return
 	}

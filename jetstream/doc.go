@@ -58,7 +58,9 @@
 // sequences, hands messages to the stream's ingest queue, and answers flow
 // control only after the durability point. Positions are recovered from
 // the stored messages (source_position.go). Engine.RetrySources is for
-// the host to call when a route or leaf connection registers.
+// the host to call when a route or leaf connection registers. A
+// caught-up mirror with mirror_direct also answers its origin's direct
+// gets (source_direct.go).
 //
 // As an upstream, sourcing consumers follow the 2.14+ rules
 // (consumer_sourcing.go): ack policy flow_control on WorkQueue and

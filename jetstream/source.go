@@ -149,6 +149,7 @@ func (s *Stream) stopSourcing() {
 	for _, r := range sg.runs {
 		r.unsubscribe()
 	}
+	s.unsubscribeMirrorDirect()
 }
 
 // restartSourcing applies a config whose mirror or sources changed.

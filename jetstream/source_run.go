@@ -61,6 +61,7 @@ type sourceRun struct {
 	consumer string // the upstream consumer's name, from the create reply
 	reply    string // the create request's inbox
 	gen      uint64 // the attempt's subscription generation
+	directOn bool   // the mirror answers its origin's direct gets
 	dseq     uint64 // last consumer sequence received
 	sseq     uint64 // last upstream sequence handed to ingest
 	lastReq  time.Time
@@ -315,6 +316,9 @@ func (r *sourceRun) attempt(ctx context.Context) bool {
 	r.lag = resp.NumPending
 	r.lastActive = time.Now()
 	r.mu.Unlock()
+	if resp.NumPending == 0 {
+		r.mirrorCaughtUp(0) // nothing to fetch: already caught up
+	}
 	r.s.e.log.Debug("JetStream source consumer created", "stream", r.s.name, "source", r.src.Name, "consumer", r.consumer, "from", r.sseq+1)
 	r.receive(ctx, pending)
 	return true
@@ -471,6 +475,7 @@ func (r *sourceRun) handle(m inMsg) bool {
 	r.mu.Lock()
 	r.lag = info.Pending
 	r.mu.Unlock()
+	r.mirrorCaughtUp(info.Pending)
 	if info.StreamSeq <= r.sseq {
 		return true
 	}

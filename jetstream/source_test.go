@@ -333,3 +333,55 @@ func TestSourceKeepsDeliveriesBeforeTheCreateReply(t *testing.T) {
 		t.Fatalf("%d consumer creates, want 1 (no gap was there to recreate for)", n)
 	}
 }
+
+// A caught-up mirror with mirror_direct answers its origin's direct gets
+// (and goes on answering when the origin is gone); without it, it does
+// not subscribe them.
+func TestMirrorDirectAnswersTheOriginsDirectGets(t *testing.T) {
+	te := startEngine(t, Config{})
+	te.mustCreate(`{"name":"ORIG","subjects":["o.>"],"allow_direct":true}`)
+	te.mustCreate(`{"name":"PLAIN","subjects":["p.>"]}`)
+	te.mustCreate(`{"name":"M","mirror":{"name":"ORIG"}}`)
+	te.mustCreate(`{"name":"MP","mirror":{"name":"PLAIN"}}`)
+	for i := 1; i <= 3; i++ {
+		te.publish("o.x", nil, fmt.Sprint(i))
+		te.publish("p.x", nil, fmt.Sprint(i))
+	}
+	waitUntil(t, "the mirrors hold 3", 20*time.Second, func() bool { return streamMsgs(te, "M") == 3 && streamMsgs(te, "MP") == 3 })
+	var info struct {
+		Config StreamConfig `json:"config"`
+	}
+	te.apiInto("$JS.API.STREAM.INFO.M", "", &info)
+	if !info.Config.MirrorDirect {
+		t.Fatal("M's mirror_direct is not set from ORIG's allow_direct")
+	}
+	waitUntil(t, "M answering ORIG's direct gets", 20*time.Second, func() bool { return te.e.Stream("M").answersDirectFor("ORIG") })
+	if te.e.Stream("MP").answersDirectFor("PLAIN") {
+		t.Fatal("MP answers PLAIN's direct gets without mirror_direct")
+	}
+	for _, name := range []string{"ORIG", "PLAIN"} {
+		if r := te.api("$JS.API.STREAM.DELETE."+name, ""); r["error"] != nil {
+			t.Fatal(r["error"])
+		}
+	}
+	cases := []struct {
+		subj, body, stream, data string
+	}{
+		{"$JS.API.DIRECT.GET.ORIG", `{"seq":2}`, "M", "2"},
+		{"$JS.API.DIRECT.GET.ORIG.o.x", "", "M", "3"},
+	}
+	for _, c := range cases {
+		m := te.request(c.subj, nil, c.body)
+		if got := headerString(m.hdr, "Nats-Stream"); got != c.stream || string(m.data) != c.data {
+			t.Errorf("%s %s: answered by %q with %q, want %q with %q (hdr %q)", c.subj, c.body, got, m.data, c.stream, c.data, m.hdr)
+		}
+	}
+	// Deleting the mirror drops its subscriptions.
+	m := te.e.Stream("M")
+	if r := te.api("$JS.API.STREAM.DELETE.M", ""); r["error"] != nil {
+		t.Fatal(r["error"])
+	}
+	if m.answersDirectFor("ORIG") || te.host.subCount("$JS.API.DIRECT.GET.ORIG") != 0 {
+		t.Fatal("ORIG's direct gets still subscribed after M was deleted")
+	}
+}

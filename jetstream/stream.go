@@ -26,9 +26,11 @@ type Stream struct {
 	st      store.Store
 	cfg     atomic.Pointer[StreamConfig]
 
-	mu         sync.Mutex // guards subs, directSubs
+	mu         sync.Mutex // guards subs, directSubs, mirrorDirectSubs
 	subs       []Subscription
 	directSubs []Subscription
+	// mirrorDirectSubs answer the origin's direct gets (source_direct.go).
+	mirrorDirectSubs []Subscription
 
 	onStored atomic.Pointer[func(seq uint64, subject string)]
 	// lastDropWarn rate-limits the queue-full warning (unix nanos).
