@@ -2,6 +2,7 @@ package fern
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -48,6 +49,14 @@ func faultSource(t *testing.T, seed uint64, ret jetstream.RetentionPolicy) {
 		Sources: []*jetstream.StreamSource{{Name: "ORDERS", Domain: "factory"}}}); err != nil {
 		t.Fatal(err)
 	}
+	if ret == jetstream.InterestPolicy {
+		// An interest stream drops what no consumer wants when it is
+		// stored, as officially: publish once CORE's consumer is there.
+		waitFor(t, "CORE's consumer on ORDERS", func() bool {
+			st, err := leafJS.Stream(ctx, "ORDERS")
+			return err == nil && st.CachedInfo().State.Consumers > 0
+		})
+	}
 	sched := faultnet.NewSchedule(faultnet.ScheduleConfig{
 		Seed: seed, Duration: 2 * time.Second, FlapPeriod: 300 * time.Millisecond,
 		Links:    [][2]string{{"leaf", "n1"}, {"leaf", "n2"}, {"leaf", "n3"}, {"n1", "n2"}, {"n1", "n3"}},
@@ -77,7 +86,7 @@ func faultSource(t *testing.T, seed uint64, ret jetstream.RetentionPolicy) {
 	for i := range acked {
 		acked[i].Seq = 0 // CORE numbers them its own way
 	}
-	got := waitSourced(t, ctx, top, "n1", "CORE", acked)
+	got := waitSourced(t, ctx, top, "n1", "CORE", acked, "leaf", "ORDERS")
 	if r := faultnet.Check(acked, got); !r.OK() {
 		t.Fatalf("CORE after faults: %v", r)
 	} else {
@@ -94,21 +103,26 @@ func faultSource(t *testing.T, seed uint64, ret jetstream.RetentionPolicy) {
 }
 
 // waitSourced reads stream on server until it holds every message of
-// want (by ID), and returns what it holds, with sequences cleared.
-func waitSourced(t *testing.T, ctx context.Context, top *faultTopology, server, stream string, want []faultnet.Msg) []faultnet.Msg {
+// want (by ID), and returns what it holds, with sequences cleared. When
+// it never does, the failure shows the source info and the upstream
+// stream (upStream on upServer) with its consumers.
+func waitSourced(t *testing.T, ctx context.Context, top *faultTopology, server, stream string, want []faultnet.Msg, upServer, upStream string) []faultnet.Msg {
 	t.Helper()
 	js := jsOf(t, top.connect(t, server))
 	deadline := time.Now().Add(2 * faultWait)
 	for {
 		st, err := js.Stream(ctx, stream)
-		if err == nil && st.CachedInfo().State.Msgs >= uint64(len(want)) {
+		if err == nil && (st.CachedInfo().State.Msgs >= uint64(len(want)) || time.Now().After(deadline)) {
 			got := readStream(t, ctx, js, stream)
 			have := map[string]bool{}
 			for _, m := range got {
 				have[m.ID] = true
 			}
 			missing := slices.IndexFunc(want, func(m faultnet.Msg) bool { return !have[m.ID] })
-			if missing < 0 || time.Now().After(deadline) {
+			if missing >= 0 && time.Now().After(deadline) {
+				t.Logf("%s lacks acknowledged message #%d (%v)", stream, missing+1, want[missing])
+			}
+			if missing < 0 || time.Now().After(deadline) && st.CachedInfo().State.Msgs >= uint64(len(want)) {
 				for i := range got {
 					got[i].Seq = 0
 				}
@@ -118,9 +132,15 @@ func waitSourced(t *testing.T, ctx context.Context, top *faultTopology, server, 
 		if time.Now().After(deadline) {
 			info := "no info"
 			if err == nil {
-				info = fmt.Sprintf("%+v sources %+v", st.CachedInfo().State, st.CachedInfo().Sources)
+				ci := st.CachedInfo()
+				src, _ := json.Marshal(struct {
+					Mirror  any `json:"mirror"`
+					Sources any `json:"sources"`
+				}{ci.Mirror, ci.Sources})
+				info = fmt.Sprintf("%+v %s", ci.State, src)
 			}
-			t.Fatalf("%s on %s never held the %d acknowledged messages: %s (err %v)", stream, server, len(want), info, err)
+			t.Fatalf("%s on %s never held the %d acknowledged messages: %s (err %v)\nupstream: %s", stream, server, len(want), info, err,
+				describeStream(ctx, jsOf(t, top.connect(t, upServer)), upStream))
 		}
 		select {
 		case <-ctx.Done():
@@ -128,6 +148,21 @@ func waitSourced(t *testing.T, ctx context.Context, top *faultTopology, server, 
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// describeStream is a stream's state and its consumers' info, as JSON,
+// for a failure message.
+func describeStream(ctx context.Context, js jetstream.JetStream, name string) string {
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return err.Error()
+	}
+	out, _ := json.Marshal(st.CachedInfo().State)
+	for ci := range st.ListConsumers(ctx).Info() {
+		b, _ := json.Marshal(ci)
+		out = append(append(out, "\nconsumer "...), b...)
+	}
+	return string(out)
 }
 
 // TestFaultMirrorCoreToLeaf: the leaf's CONFIG_M mirrors core n1's CONFIG
@@ -175,7 +210,7 @@ func TestFaultMirrorCoreToLeaf(t *testing.T) {
 		stopPub()
 
 		acked := pub.acked()
-		waitSourced(t, ctx, top, "leaf", "CONFIG_M", acked)
+		waitSourced(t, ctx, top, "leaf", "CONFIG_M", acked, "n1", "CONFIG")
 		got := readStream(t, ctx, jsOf(t, top.connect(t, "leaf")), "CONFIG_M")
 		if r := faultnet.Check(acked, got); !r.OK() {
 			t.Fatalf("CONFIG_M after faults: %v", r)
