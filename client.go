@@ -150,6 +150,8 @@ type client struct {
 	// flushSet holds the connections this read pass queued bytes for; each
 	// is signalled once when the pass ends.
 	flushSet map[*client]struct{}
+	// stallTimer times waits for slow receivers (client_flow.go).
+	stallTimer *time.Timer
 
 	lastIn  atomic.Int64  // unix nanos of the last inbound bytes
 	msgsOut atomic.Uint64 // messages forwarded to this route or leaf
@@ -165,6 +167,10 @@ type client struct {
 	out           []byte                   // queued, not yet taken by the writer
 	spare         []byte                   // reused outbound buffer
 	inflight      int                      // bytes the writer is writing now
+	written       uint64                   // bytes written so far (client_flow.go)
+	drained       chan struct{}            // closed when below StallPending; made by a waiting producer
+	stuck         bool                     // no progress for StallWait: producers go on without it
+	stuckAt       uint64                   // written when it was found stuck
 	pingsOut      int
 	firstPingSent bool
 	firstPongSent bool
@@ -378,6 +384,9 @@ func (c *client) protocolError(err error) {
 func (c *client) flushQueued() {
 	for dst := range c.flushSet {
 		dst.signalFlush()
+	}
+	if c.kind() != kindInternal {
+		c.waitDrained()
 	}
 	clear(c.flushSet)
 }

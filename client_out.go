@@ -12,10 +12,10 @@ import (
 // Outbound discipline. Producers (any read goroutine delivering to this
 // connection, the timers, the connection's own replies) append bytes to
 // c.out under c.mu and mark the connection for a flush; nothing blocks on
-// the socket. The writer goroutine swaps c.out with a spare buffer and
-// writes it with one syscall, under the write deadline. A connection whose
-// queued bytes exceed max_pending, or whose write misses the deadline, is
-// a slow consumer and is closed; the publisher never waits for it.
+// the socket while appending. The writer goroutine swaps c.out with a
+// spare buffer and writes it in chunks, each under the write deadline.
+// How producers are slowed down for a connection that falls behind, and
+// when one is closed, is client_flow.go.
 
 // writeLoop owns socket writes until the connection closes.
 func (c *client) writeLoop() {
@@ -58,10 +58,18 @@ func (c *client) writeQueued() error {
 		data, w := c.out, c.wr
 		c.out, c.spare = c.spare[:0], nil
 		c.inflight = len(data)
-		c.mu.Unlock()
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteDeadline))
-		_, err := w.Write(data)
-		c.mu.Lock()
+		var err error
+		for off := 0; off < len(data) && err == nil; {
+			c.mu.Unlock()
+			// The deadline is per chunk: no progress for that long.
+			_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteDeadline))
+			var n int
+			n, err = w.Write(data[off:min(off+maxWriteChunk, len(data))])
+			off += n
+			c.mu.Lock()
+			c.inflight = len(data) - off
+			c.wroteLocked(n)
+		}
 		c.inflight = 0
 		if c.holdOut {
 			c.outIdle.Broadcast()

@@ -52,9 +52,13 @@ type Options struct {
 	MaxPending int
 	// MaxConnections limits concurrent client connections. Default 65536.
 	MaxConnections int
-	// WriteDeadline bounds one write to a client; a client that does not
-	// drain within it is a slow consumer. Default 10s.
+	// WriteDeadline bounds one write (of at most 128 KiB) to a
+	// connection: one that accepts nothing for that long is closed (a
+	// slow consumer). Default 10s.
 	WriteDeadline time.Duration
+	// FlowControl is how publishers are slowed down for connections that
+	// fall behind (client_flow.go).
+	FlowControl FlowControlOptions
 	// PingInterval is how often the server pings an idle client. Default 2m.
 	PingInterval time.Duration
 	// PingMax is how many PINGs may go unanswered before the connection is
@@ -104,6 +108,22 @@ type Options struct {
 	// LeafNode.Dial is nil) instead of a TCP dial; ctx carries the dial
 	// timeout. Default: a TCP dial with a 1 s timeout.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// FlowControlOptions sets how producers wait for receivers that fall
+// behind (client_flow.go has the policy).
+type FlowControlOptions struct {
+	// StallPending is the queued bytes above which a connection's
+	// producers wait for it at the end of their read pass. Default 1 MiB.
+	StallPending int
+	// StallWait is how long a producer waits for a connection that makes
+	// no progress before going on without it. Default 100ms.
+	StallWait time.Duration
+	// LinkMaxPending bounds a route's or leaf link's queue: above it its
+	// producers wait even when it makes no progress (it is then closed by
+	// WriteDeadline). Links are never closed for pending bytes. Default
+	// 64 MiB.
+	LinkMaxPending int
 }
 
 // Authorization is the `authorization {}` block.

@@ -46,6 +46,15 @@ func (o *Options) withDefaults() Options {
 	if c.WriteDeadline == 0 {
 		c.WriteDeadline = DefaultWriteDeadline
 	}
+	if c.FlowControl.StallPending == 0 {
+		c.FlowControl.StallPending = DefaultStallPending
+	}
+	if c.FlowControl.StallWait == 0 {
+		c.FlowControl.StallWait = DefaultStallWait
+	}
+	if c.FlowControl.LinkMaxPending == 0 {
+		c.FlowControl.LinkMaxPending = DefaultLinkMaxPending
+	}
 	if c.PingInterval == 0 {
 		c.PingInterval = DefaultPingInterval
 	}
@@ -141,6 +150,9 @@ func (o *Options) validate() error {
 	}
 	if o.MaxControlLine < 0 {
 		bad("MaxControlLine", o.MaxControlLine, "must be positive")
+	}
+	if fc := o.FlowControl; fc.StallPending < 0 || fc.LinkMaxPending < 0 || fc.StallWait < 0 {
+		bad("FlowControl", fmt.Sprintf("%+v", fc), "must not be negative")
 	}
 	if o.MaxConnections < 0 {
 		bad("MaxConnections", o.MaxConnections, "must be positive")

@@ -111,12 +111,8 @@ func (c *client) forwardRemote(t *remoteTarget, subj, reply []byte, hdrSize int,
 	}
 	r.out = append(r.out, msg...)
 	r.out = append(r.out, protocol.CRLF...)
-	ok := r.pendingOKLocked()
 	r.mu.Unlock()
-	if !ok {
-		r.closeNow(reasonSlowPending)
-		return false
-	}
+	// Never closed for pending bytes: its producers wait (client_flow.go).
 	r.msgsOut.Add(1)
 	c.flushSet[r] = struct{}{}
 	return true
