@@ -214,7 +214,7 @@ func (s *Server) createClientTLS(nc net.Conn, tlsCfg *tls.Config) {
 	if !ok {
 		if full {
 			c.out = protocol.AppendErr(c.out, "maximum connections exceeded")
-			c.log.Warn("connection refused", "reason", reasonMaxConns)
+			s.refusals.Log(slog.LevelWarn, "connection refused", string(reasonMaxConns)+" "+c.ip, "addr", c.ip, "reason", reasonMaxConns)
 			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 			_, _ = nc.Write(c.out)
 		}
@@ -442,8 +442,13 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 	}
 	close(c.closeCh)
 	switch reason {
-	case reasonClientClosed, reasonServerShutdown:
+	case reasonClientClosed, reasonServerShutdown, reasonLeafAdmission, reasonTLSHandshake:
+		// Refusals by admission rules and failed handshakes were logged
+		// (rate-limited) where they were found.
 		c.log.Debug("client closed", "reason", reason)
+	case reasonAuth, reasonAuthTimeout:
+		// Outside input: the first per address, then a summary a minute.
+		c.srv.refusals.Log(slog.LevelInfo, "client closed", string(reason)+" "+c.ip, "cid", c.cid, "addr", c.ip, "reason", reason)
 	case reasonSlowPending, reasonSlowWrite:
 		c.log.Warn("Slow Consumer Detected", "reason", reason)
 	default:

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
@@ -118,7 +119,7 @@ func (s *Server) startLeafLocked() error {
 		s.accept.Add(1)
 		go func() {
 			defer s.accept.Done()
-			s.solicitLeaf(&leaf.Dialer{URLs: urls, Interval: l.ReconnectInterval})
+			s.solicitLeaf(&leaf.Dialer{URLs: urls, Interval: l.ReconnectInterval, MaxInterval: l.MaxReconnectInterval})
 		}()
 	}
 	return nil
@@ -130,10 +131,14 @@ func (s *Server) startLeafLocked() error {
 func (s *Server) solicitLeaf(d *leaf.Dialer) {
 	for !s.isShuttingDown() {
 		u := d.Next()
-		s.log.Info("leaf: connecting to hub", "url", u.String())
+		if d.Refusals() == 0 {
+			s.log.Info("leaf: connecting to hub", "url", u.String())
+		} else {
+			s.log.Debug("leaf: connecting to hub", "url", u.String(), "refused", d.Refusals())
+		}
 		nc, err := s.dialLeafURL(u)
 		if err != nil {
-			s.log.Warn("leaf: connect to hub failed", "url", u.String(), "err", err)
+			s.refusals.Log(slog.LevelWarn, "leaf: connect to hub failed", "dial "+u.String(), "url", u.String(), "err", err)
 			if !s.sleep(d.Delay()) {
 				return
 			}
@@ -148,9 +153,16 @@ func (s *Server) solicitLeaf(d *leaf.Dialer) {
 		reason := c.reason
 		c.mu.Unlock()
 		if c.leaf.registered.Load() {
+			d.Connected()
+			s.refusals.Forget("refused " + u.String())
+			s.refusals.Forget("dial " + u.String())
 			s.log.Warn("leaf: lost connection to hub", "url", u.String(), "reason", reason)
 		} else {
-			s.log.Warn("leaf: hub connection failed", "url", u.String(), "reason", reason)
+			// The hub answered and closed before the link was up: a
+			// refusal (auth, admission, TLS). Back off; log it once per
+			// hub, then a summary a minute.
+			d.Refused()
+			s.refusals.Log(slog.LevelWarn, "leaf: hub connection failed", "refused "+u.String(), "url", u.String(), "reason", reason, "next_attempt", "backing off")
 		}
 		// After a lost link wait exactly the interval (as officially); add
 		// jitter only after failed attempts.
@@ -282,7 +294,7 @@ func (s *Server) createLeaf(nc net.Conn, u *leaf.URL, tlsCfg *tls.Config) *clien
 
 // refuseLeaf answers a leaf that the admission rules refuse.
 func (c *client) refuseLeaf(why string) {
-	c.log.Warn("leaf connection refused", "addr", c.ip, "rule", why)
+	c.srv.refusals.Log(slog.LevelWarn, "leaf connection refused", "leaf "+c.ip, "addr", c.ip, "rule", why)
 	c.mu.Lock()
 	c.out = protocol.AppendErr(c.out, "Authorization Violation")
 	c.mu.Unlock()

@@ -188,8 +188,13 @@ type LeafNodeOptions struct {
 	Host    string
 	Port    int
 	Remotes []RemoteLeafOptions
-	// ReconnectInterval is the delay between dial attempts. Default 1s.
+	// ReconnectInterval is the delay between dial attempts (plus jitter).
+	// Default 1s.
 	ReconnectInterval time.Duration
+	// MaxReconnectInterval caps the wait after hubs refused the link
+	// several times in a row (it doubles with each refusal). Default: 30
+	// times ReconnectInterval.
+	MaxReconnectInterval time.Duration
 	// LoopDelay is how long a leaf waits before redialling after a loop
 	// was detected (its own loop-detection interest came back from the
 	// hub). Default 30s, as officially. A stale interest on the hub's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/fernmq/fern/internal/ratelog"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -30,9 +31,12 @@ var (
 // Server is one Fern server. Create it with NewServer, then Start it.
 // Two servers in one process share nothing.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	id   string
+	// refusals logs refused connections: the first per address, then a
+	// summary a minute (internal/ratelog).
+	refusals *ratelog.Limiter
+	opts     Options
+	log      *slog.Logger
+	id       string
 
 	// subs is the interest table: every subscription of every connection.
 	subs *subject.Sublist[*subscription]
@@ -121,6 +125,7 @@ func NewServer(opts *Options) (*Server, error) {
 		s.clusterName, s.clusterDynamic = newServerID()[1:23], true
 	}
 	s.log = o.Logger.With("server", s.opts.ServerName)
+	s.refusals = ratelog.New(s.log, ratelog.Options{})
 	for _, l := range []struct {
 		opts *TLSOptions
 		cfg  **tls.Config
@@ -281,6 +286,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() {
 		s.accept.Wait()
 		s.conns.Wait()
+		s.refusals.Close()
 		close(done)
 	}()
 	select {

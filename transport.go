@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/fernmq/fern/internal/compress"
@@ -45,7 +46,7 @@ func (c *client) runUpgrade(rest []byte) bool {
 			c.flushQueued()
 			return false
 		default:
-			c.log.Warn("connection upgrade failed", "err", err)
+			c.srv.refusals.Log(slog.LevelWarn, "connection upgrade failed", "upgrade "+c.ip, "cid", c.cid, "addr", c.ip, "err", err)
 			c.closeNow(reasonTLSHandshake)
 			return false
 		}

@@ -52,3 +52,30 @@ func TestDialerOrderAndDelay(t *testing.T) {
 		}
 	}
 }
+
+// Refusals in a row double the wait, up to the cap; a link that comes up
+// forgets them.
+func TestDialerBacksOffOnRefusals(t *testing.T) {
+	d := &Dialer{URLs: []URL{{Host: "a:1"}}, Interval: 100 * time.Millisecond, MaxInterval: time.Second}
+	cases := []struct {
+		refusals int
+		min, max time.Duration // [min, max]
+	}{
+		{0, 100 * time.Millisecond, 200 * time.Millisecond},
+		{1, 200 * time.Millisecond, 400 * time.Millisecond},
+		{2, 400 * time.Millisecond, 800 * time.Millisecond},
+		{3, 800 * time.Millisecond, time.Second},
+		{10, time.Second, time.Second},
+	}
+	for _, c := range cases {
+		d.Connected()
+		for i := 0; i < c.refusals; i++ {
+			d.Refused()
+		}
+		for i := 0; i < 100; i++ {
+			if dl := d.Delay(); dl < c.min || dl > c.max {
+				t.Fatalf("%d refusals: delay %v outside [%v, %v]", c.refusals, dl, c.min, c.max)
+			}
+		}
+	}
+}

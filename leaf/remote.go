@@ -73,12 +73,19 @@ func ParseURL(s string) (URL, error) {
 
 // Dialer walks a remote's URLs: in order, moving to the next one after
 // each failure or lost connection, with the reconnect interval plus random
-// jitter in [0, interval) between attempts (as officially). Not safe for
-// concurrent use.
+// jitter in [0, interval) between attempts (as officially). After a hub
+// refused the link (it answered, then closed it before the link was up:
+// authorization, admission rules, TLS), the wait doubles with each
+// refusal in a row, up to MaxInterval, jitter included: a refused leaf
+// does not redial every second forever. Not safe for concurrent use.
 type Dialer struct {
 	URLs     []URL
 	Interval time.Duration
-	next     int
+	// MaxInterval caps the wait after refusals. Default (0): 30 times
+	// Interval.
+	MaxInterval time.Duration
+	next        int
+	refusals    int
 }
 
 // Next returns the URL to try now.
@@ -88,10 +95,31 @@ func (d *Dialer) Next() URL {
 	return u
 }
 
+// Refused records that the hub refused the last attempt.
+func (d *Dialer) Refused() { d.refusals++ }
+
+// Connected records a link that came up: the refusals are forgotten.
+func (d *Dialer) Connected() { d.refusals = 0 }
+
+// Refusals is how many attempts in a row the hubs refused.
+func (d *Dialer) Refusals() int { return d.refusals }
+
 // Delay is the wait before the next attempt.
 func (d *Dialer) Delay() time.Duration {
 	if d.Interval <= 0 {
 		return 0
 	}
-	return d.Interval + time.Duration(rand.Int64N(int64(d.Interval)))
+	base := d.Interval
+	if d.refusals > 0 {
+		maxd := d.MaxInterval
+		if maxd <= 0 {
+			maxd = 30 * d.Interval
+		}
+		base = d.Interval << min(d.refusals, 20)
+		if base <= 0 || base > maxd {
+			base = maxd
+		}
+		return min(base+time.Duration(rand.Int64N(int64(base))), maxd)
+	}
+	return base + time.Duration(rand.Int64N(int64(base)))
 }
