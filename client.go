@@ -449,8 +449,16 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 	case reasonAuth, reasonAuthTimeout:
 		// Outside input: the first per address, then a summary a minute.
 		c.srv.refusals.Log(slog.LevelInfo, "client closed", string(reason)+" "+c.ip, "cid", c.cid, "addr", c.ip, "reason", reason)
-	case reasonSlowPending, reasonSlowWrite:
-		c.log.Warn("Slow Consumer Detected", "reason", reason)
+	case reasonSlowWrite:
+		if c.isRemote() {
+			// Links are never closed for pending bytes (client_flow.go):
+			// only a peer that accepted nothing for the write deadline.
+			c.log.Warn("link closed: its peer accepted nothing for the write deadline", "reason", reason, "write_deadline", c.opts.WriteDeadline)
+		} else {
+			c.log.Warn("Slow Consumer Detected", "reason", reason, "write_deadline", c.opts.WriteDeadline)
+		}
+	case reasonSlowPending:
+		c.log.Warn("Slow Consumer Detected", "reason", reason, "max_pending", c.opts.MaxPending)
 	default:
 		c.log.Info("client closed", "reason", reason)
 	}
