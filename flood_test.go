@@ -320,3 +320,47 @@ func TestFloodDeadSubscriberDoesNotHoldThePublisher(t *testing.T) {
 		t.Fatalf("the dead subscriber held the publisher: %v, more than %v", withDead, limit)
 	}
 }
+
+// A leaf link whose peer stops reading is closed by the write deadline,
+// with the reason in the log, and the publisher is not held by it beyond
+// that.
+func TestFloodDeadLinkClosedByWriteDeadline(t *testing.T) {
+	logs := newLineCounter(slog.LevelInfo)
+	o := floodOpts("hub")
+	o.Logger, o.WriteDeadline = slog.New(logs), 300*time.Millisecond
+	o.LeafNode = LeafNodeOptions{Host: "127.0.0.1", Port: -1}
+	hub := startFloodServer(t, o)
+	nc, err := net.Dial("tcp", hub.LeafAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	if _, err := br.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	// A leaf that subscribes and then never reads again.
+	fmt.Fprintf(nc, "CONNECT {\"server_id\":\"NDEAD\",\"name\":\"dead\",\"cluster\":\"dead\",\"headers\":true}\r\nLS+ flood\r\n")
+	waitFor(t, "the dead leaf's interest", func() bool { return hub.HasInterest("flood") })
+	pub, err := nats.Connect(hub.ClientURL(), nats.NoReconnect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	payload := make([]byte, 32<<10)
+	for i := 0; i < 4096 && hub.NumLeafs() == 1; i++ { // bounded: 128 MiB at most
+		if err := pub.Publish("flood", payload); err != nil {
+			break
+		}
+		if i%64 == 0 {
+			pub.Flush()
+		}
+	}
+	waitFor(t, "the dead link closed", func() bool { return hub.NumLeafs() == 0 })
+	if err := pub.FlushTimeout(10 * time.Second); err != nil {
+		t.Fatalf("the publisher is still held: %v", err)
+	}
+	if logs.count("link closed: its peer accepted nothing for the write deadline") != 1 {
+		t.Fatalf("no log line says why the link was closed: %v", logs.lines)
+	}
+}
