@@ -37,6 +37,13 @@ func (c *consumer) flowControlAck(hdr []byte, now time.Time, released []uint64) 
 		return released
 	}
 	dseq, _, _ := headerUint(hdr, hdrLastConsumer)
+	// A downstream may hold more than this consumer delivered since its
+	// last reset: it stored those messages before a restart of either
+	// side and skips them when they come again. Its answer then names a
+	// stream sequence not delivered yet; it acks everything delivered.
+	if d := c.state.delivered; sseq > d.Stream {
+		sseq, dseq = d.Stream, d.Consumer
+	}
 	start := len(released)
 	released = c.state.ack(sseq, dseq, now, released)
 	if len(released) > start {

@@ -181,3 +181,35 @@ func TestSourcingReattachRedeliversPending(t *testing.T) {
 		}
 	}
 }
+
+// A downstream that stored more than this consumer delivered since its
+// reset (it kept them across a restart and skips them when they come
+// again) answers with a stream sequence ahead of the deliveries: that
+// acks everything delivered. Ignoring it stalled the consumer at
+// max_ack_pending forever (found by TestFaultSourceLeafToCore/Interest).
+func TestFlowControlAnswerAheadOfDeliveries(t *testing.T) {
+	te := startEngine(t, Config{})
+	te.mustCreate(`{"name":"O","subjects":["o.>"],"retention":"interest"}`)
+	d := te.subscribe(t, "dsub")
+	te.mustConsumer(t, "O", "DUR", `,"ack_policy":"flow_control","deliver_subject":"dsub","max_ack_pending":2`)
+	for i := 1; i <= 3; i++ {
+		te.publish(fmt.Sprintf("o.%d", i), nil, "x")
+	}
+	var fc string
+	for i := 1; i <= 2; i++ {
+		if m := nextData(d, &fc); m.subject != fmt.Sprintf("o.%d", i) {
+			t.Fatalf("delivery %d: %s", i, m.subject)
+		}
+	}
+	if fc == "" {
+		fc = nextFC(t, d, 2, 2)
+	}
+	te.host.deliver(fc, "", fcAnswer(2, 7), nil) // holds up to 7: more than delivered
+	fc = ""
+	if m := nextData(d, &fc); m.subject != "o.3" {
+		t.Fatalf("after the answer: %s", m.subject)
+	}
+	eventually(t, "messages 1 and 2 released", func() bool {
+		return te.e.Stream("O").Store().State().FirstSeq == 3
+	})
+}
