@@ -34,19 +34,6 @@ func floodOpts(name string) *Options {
 	return o
 }
 
-func startFloodServer(t *testing.T, o *Options) *Server {
-	t.Helper()
-	s, err := NewServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { shutdownNow(t, s) })
-	return s
-}
-
 // pacedReader reads at most rate bytes a second.
 type pacedReader struct {
 	r     io.Reader
@@ -166,10 +153,10 @@ func waitFlood(t *testing.T, done chan error) {
 func TestFloodAcrossRouteToSlowSubscriber(t *testing.T) {
 	oa := floodOpts("a")
 	oa.Cluster = ClusterOptions{Name: "flood", Host: "127.0.0.1", Port: -1, RetryInterval: 20 * time.Millisecond}
-	a := startFloodServer(t, oa)
+	a := startServer(t, oa)
 	ob := floodOpts("b")
 	ob.Cluster = ClusterOptions{Name: "flood", Host: "127.0.0.1", Port: -1, Routes: []string{routeURL(a)}, RetryInterval: 20 * time.Millisecond}
-	b := startFloodServer(t, ob)
+	b := startServer(t, ob)
 	waitMesh(t, []*Server{a, b})
 	route := routeTo(t, a, b)
 
@@ -186,10 +173,10 @@ func TestFloodAcrossRouteToSlowSubscriber(t *testing.T) {
 func TestFloodLeafToHubSlowSubscriber(t *testing.T) {
 	oh := floodOpts("hub")
 	oh.LeafNode = LeafNodeOptions{Host: "127.0.0.1", Port: -1}
-	hub := startFloodServer(t, oh)
+	hub := startServer(t, oh)
 	ol := floodOpts("leaf")
 	ol.LeafNode = LeafNodeOptions{Remotes: []RemoteLeafOptions{{URLs: []string{"nats://" + hub.LeafAddr().String()}}}, ReconnectInterval: 20 * time.Millisecond}
-	leaf := startFloodServer(t, ol)
+	leaf := startServer(t, ol)
 	waitFor(t, "the leaf link", func() bool { return hub.NumLeafs() == 1 && leaf.NumLeafs() == 1 })
 	link := leafOf(t, hub)
 
@@ -286,7 +273,7 @@ func TestFloodDeadSubscriberDoesNotHoldThePublisher(t *testing.T) {
 	const total = 256 << 20
 	o := floodOpts("s")
 	o.MaxPending, o.MaxPayload = DefaultMaxPending, DefaultMaxPayload
-	s := startFloodServer(t, o)
+	s := startServer(t, o)
 	run := func(dead bool) time.Duration {
 		subj := fmt.Sprint("flood.", dead)
 		if dead {
@@ -329,7 +316,7 @@ func TestFloodDeadLinkClosedByWriteDeadline(t *testing.T) {
 	o := floodOpts("hub")
 	o.Logger, o.WriteDeadline = slog.New(logs), 300*time.Millisecond
 	o.LeafNode = LeafNodeOptions{Host: "127.0.0.1", Port: -1}
-	hub := startFloodServer(t, o)
+	hub := startServer(t, o)
 	nc, err := net.Dial("tcp", hub.LeafAddr().String())
 	if err != nil {
 		t.Fatal(err)

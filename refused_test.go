@@ -56,7 +56,7 @@ func (h *lineCounter) total() int {
 // info level or above.
 func TestRefusedLeafAttemptsDoNotGrowTheLog(t *testing.T) {
 	logs := newLineCounter(slog.LevelInfo)
-	hub := startFloodServer(t, &Options{ServerName: "hub", Host: "127.0.0.1", Port: -1, Logger: slog.New(logs),
+	hub := startServer(t, &Options{ServerName: "hub", Host: "127.0.0.1", Port: -1, Logger: slog.New(logs),
 		LeafNode:      LeafNodeOptions{Host: "127.0.0.1", Port: -1},
 		Authorization: Authorization{AllowedLeafCIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
 	before := logs.total()
@@ -97,12 +97,12 @@ func TestRefusedLeafAttemptsDoNotGrowTheLog(t *testing.T) {
 // it logs the refusal once.
 func TestRefusedLeafBacksOff(t *testing.T) {
 	hubLogs := newLineCounter(slog.LevelDebug)
-	hub := startFloodServer(t, &Options{ServerName: "hub", Host: "127.0.0.1", Port: -1, Logger: slog.New(hubLogs),
+	hub := startServer(t, &Options{ServerName: "hub", Host: "127.0.0.1", Port: -1, Logger: slog.New(hubLogs),
 		LeafNode:      LeafNodeOptions{Host: "127.0.0.1", Port: -1},
 		Authorization: Authorization{AllowedLeafCIDRs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
 	leafLogs := newLineCounter(slog.LevelInfo)
 	start := time.Now()
-	startFloodServer(t, &Options{ServerName: "leaf", Host: "127.0.0.1", Port: -1, Logger: slog.New(leafLogs),
+	startServer(t, &Options{ServerName: "leaf", Host: "127.0.0.1", Port: -1, Logger: slog.New(leafLogs),
 		LeafNode: LeafNodeOptions{Remotes: []RemoteLeafOptions{{URLs: []string{"nats://" + hub.LeafAddr().String()}}},
 			ReconnectInterval: 10 * time.Millisecond, MaxReconnectInterval: 200 * time.Millisecond}})
 	const attempts = 8
