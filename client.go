@@ -168,6 +168,7 @@ type client struct {
 	spare         []byte                   // reused outbound buffer
 	inflight      int                      // bytes the writer is writing now
 	written       uint64                   // bytes written so far (client_flow.go)
+	trimWritten   uint64                   // written at the last idle check (client_idle.go)
 	drained       chan struct{}            // closed when below StallPending; made by a waiting producer
 	stuck         bool                     // no progress for StallWait: producers go on without it
 	stuckAt       uint64                   // written when it was found stuck

@@ -206,8 +206,9 @@ func (s *Server) startLocked() error {
 	}
 	s.started = true
 	s.log.Info("listening for client connections", "addr", ln.Addr().String(), "version", Version)
-	s.accept.Add(1)
+	s.accept.Add(2)
 	go s.acceptLoop(ln, "client", func(nc net.Conn) { s.createClientTLS(nc, s.clientTLS) })
+	go s.trimIdle()
 	close(s.ready)
 	return nil
 }
