@@ -28,9 +28,20 @@
 // for every matching subscription the MSG bytes are appended to the
 // receiver's outbound buffer; the receiver is marked for a flush. When
 // the read pass ends, each marked connection's writer is woken once and
-// writes everything queued with one syscall. A receiver that falls behind
-// by more than max_pending bytes, or whose write misses write_deadline, is
-// closed as a slow consumer: publishers never wait for it.
+// writes what is queued, in chunks of at most 128 KiB.
+//
+// # Flow control
+//
+// Before reading again, the read goroutine waits for every receiver of
+// its pass that holds more than FlowControl.StallPending bytes, as long as
+// that receiver makes progress: a slow subscriber, route or leaf slows its
+// publishers down, hop by hop through TCP, instead of being cut. One that
+// makes no progress for StallWait is passed by until it moves. A client is
+// closed as a slow consumer above max_pending or after write_deadline
+// without progress; a route or leaf link is never closed for pending bytes
+// (above LinkMaxPending its producers wait regardless), only by the write
+// deadline. client_flow.go has the details and the comparison with the
+// official server.
 //
 // Lock order: Server.mu before client.mu; a client never holds its own mu
 // while taking another client's.
