@@ -312,9 +312,9 @@ func TestFloodDeadSubscriberDoesNotHoldThePublisher(t *testing.T) {
 // with the reason in the log, and the publisher is not held by it beyond
 // that.
 func TestFloodDeadLinkClosedByWriteDeadline(t *testing.T) {
-	logs := newLineCounter(slog.LevelInfo)
+	logs, logger := countingLogger(slog.LevelInfo)
 	o := floodOpts("hub")
-	o.Logger, o.WriteDeadline = slog.New(logs), 300*time.Millisecond
+	o.Logger, o.WriteDeadline = logger, 300*time.Millisecond
 	o.LeafNode = LeafNodeOptions{Host: "127.0.0.1", Port: -1}
 	hub := startServer(t, o)
 	nc, err := net.Dial("tcp", hub.LeafAddr().String())
@@ -347,7 +347,7 @@ func TestFloodDeadLinkClosedByWriteDeadline(t *testing.T) {
 	if err := pub.FlushTimeout(10 * time.Second); err != nil {
 		t.Fatalf("the publisher is still held: %v", err)
 	}
-	if logs.count("link closed: its peer accepted nothing for the write deadline") != 1 {
-		t.Fatalf("no log line says why the link was closed: %v", logs.lines)
+	if logs.count(msgLine("link closed: its peer accepted nothing for the write deadline")) != 1 {
+		t.Fatal("no log line says why the link was closed")
 	}
 }
