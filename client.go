@@ -19,13 +19,6 @@ import (
 const (
 	minReadBuf = 1024
 	maxReadBuf = 64 * 1024
-	// maxSpareOut is the largest outbound buffer a client keeps for reuse
-	// after a burst; larger ones are dropped so a burst does not pin memory.
-	maxSpareOut = 1 << 20
-	// maxSpareOutServer is the same for routes and leafs: few connections
-	// that carry everyone's traffic, where regrowing the buffer after every
-	// burst cost a fifth of the CPU on a saturated route.
-	maxSpareOutServer = 16 << 20
 )
 
 // levelTrace is the slog level for protocol tracing (-V).
@@ -164,8 +157,11 @@ type client struct {
 	outIdle       *sync.Cond               // signalled when a write ends while holdOut is set
 	s2auto        *s2Auto                  // set on s2_auto links: the level follows the RTT
 	pingSent      time.Time                // when the outstanding PING went out
-	out           []byte                   // queued, not yet taken by the writer
-	spare         []byte                   // reused outbound buffer
+	out           []byte                   // the queue's tail block (client_outq.go)
+	outFull       [][]byte                 // full blocks ahead of out, in order
+	outFullLen    int                      // bytes in outFull
+	taken         [][]byte                 // the blocks the writer is writing
+	cursor        outCursor                // the writer's place in taken
 	inflight      int                      // bytes the writer is writing now
 	written       uint64                   // bytes written so far (client_flow.go)
 	trimWritten   uint64                   // written at the last idle check (client_idle.go)

@@ -60,7 +60,7 @@ func TestDeliverAllocatesNothing(t *testing.T) {
 		// then drop the bytes so the buffer does not grow forever.
 		clear(pub.flushSet)
 		sub.mu.Lock()
-		sub.out = sub.out[:0]
+		sub.dropOutLocked()
 		sub.mu.Unlock()
 	}
 	run()
@@ -90,7 +90,7 @@ func BenchmarkDeliver(b *testing.B) {
 		if i%64 == 0 {
 			clear(pub.flushSet)
 			sub.mu.Lock()
-			sub.out = sub.out[:0]
+			sub.dropOutLocked()
 			sub.mu.Unlock()
 		}
 	}

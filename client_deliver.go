@@ -143,6 +143,7 @@ func (c *client) deliver(sub *subscription, subj, reply []byte, hdrSize int, msg
 		// the stored message's subject.
 		subj = c.wireSubj
 	}
+	dst.roomLocked(len(subj) + len(sub.sid) + len(reply) + len(msg) + msgLineSlack)
 	if hdrSize > 0 && dst.headers {
 		dst.out = protocol.AppendHMsgHeader(dst.out, subj, sub.sid, reply, hdrSize, len(msg))
 		dst.out = append(dst.out, msg...)

@@ -71,7 +71,7 @@ func (c *client) waitDrained() {
 func (c *client) pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.out) + c.inflight
+	return c.queuedLocked() + c.inflight
 }
 
 // waitFor holds this producer until dst drains below StallPending, is
@@ -84,7 +84,7 @@ func (c *client) waitFor(dst *client, fc *FlowControlOptions) {
 	poll := min(fc.StallWait, stallPoll)
 	for {
 		dst.mu.Lock()
-		pending := len(dst.out) + dst.inflight
+		pending := dst.queuedLocked() + dst.inflight
 		mustWait := link && pending > fc.LinkMaxPending
 		if dst.closed || pending <= fc.StallPending ||
 			(!mustWait && dst.stuck && dst.written == dst.stuckAt) {
@@ -160,7 +160,7 @@ func (m *progressMark) moved(dst *client) bool {
 // for this connection once it is below StallPending (c.mu held).
 func (c *client) wroteLocked(n int) {
 	c.written += uint64(n)
-	if c.drained != nil && len(c.out)+c.inflight <= c.opts.FlowControl.StallPending {
+	if c.drained != nil && c.queuedLocked()+c.inflight <= c.opts.FlowControl.StallPending {
 		close(c.drained)
 		c.drained = nil
 	}

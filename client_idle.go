@@ -6,14 +6,15 @@ import (
 	"time"
 )
 
-// Memory after a burst. A connection keeps its outbound buffer and a
-// spare for reuse while it is busy; one that wrote nothing for a whole
-// trim period (idleTrimPeriod) gives both back, so a burst does not pin
-// memory in connections that went quiet. When the server allocated a lot
-// in one period and almost nothing in the next (a burst just ended), it
-// returns the freed memory to the OS at once (a forced collection and
-// scavenge) instead of leaving it to the runtime's slow background
-// scavenger.
+// Memory after a burst. Outbound blocks go back to the server's pool as
+// soon as they are written (client_outq.go); the pool gives the garbage
+// collector every block that stayed unused for a whole trim period
+// (idleTrimPeriod), and a connection that wrote nothing for a period
+// drops its queue's bookkeeping. In a quiet period (little allocated)
+// after a burst, or after blocks or buffers were given back, or with more
+// than keptFree of free heap kept from the OS, the server returns the
+// freed memory to the OS at once (a forced collection and scavenge)
+// instead of leaving it to the runtime's slow background scavenger.
 
 // idleTrimPeriod is how often idle connections give their buffers back.
 const idleTrimPeriod = time.Second
@@ -22,6 +23,9 @@ const idleTrimPeriod = time.Second
 const (
 	burstAllocs = 16 << 20
 	quietAllocs = 4 << 20
+	// keptFree is how much free heap the runtime may keep from the OS
+	// in a quiet period before the server hands it back.
+	keptFree = 4 << 20
 )
 
 // trimIdle runs until the server shuts down.
@@ -29,9 +33,10 @@ func (s *Server) trimIdle() {
 	defer s.accept.Done()
 	t := time.NewTicker(idleTrimPeriod)
 	defer t.Stop()
-	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/memory/classes/heap/free:bytes"}}
 	metrics.Read(sample)
-	last, prevDelta := sample[0].Value.Uint64(), uint64(0)
+	last := sample[0].Value.Uint64()
+	owed := false // a burst happened and its memory is not all returned
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -41,26 +46,39 @@ func (s *Server) trimIdle() {
 		s.mu.Lock()
 		conns := s.allConnsLocked()
 		s.mu.Unlock()
+		released := 0
 		for _, c := range conns {
-			c.releaseIfIdle()
+			if c.releaseIfIdle() {
+				released++
+			}
 		}
+		released += s.blocks.trim()
 		metrics.Read(sample)
 		now := sample[0].Value.Uint64()
 		delta := now - last
-		if prevDelta >= burstAllocs && delta <= quietAllocs {
+		last = now
+		switch {
+		case delta >= burstAllocs:
+			owed = true
+		case delta <= quietAllocs && (owed || released > 0 || sample[1].Value.Uint64() >= keptFree):
 			debug.FreeOSMemory()
+			owed = released > 0
 		}
-		last, prevDelta = now, delta
 	}
 }
 
-// releaseIfIdle drops the outbound buffers of a connection that wrote
-// nothing since the last call and has nothing queued.
-func (c *client) releaseIfIdle() {
+// releaseIfIdle drops the outbound bookkeeping of a connection that
+// wrote nothing since the last call and has nothing queued, and reports
+// whether it held anything.
+func (c *client) releaseIfIdle() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.written == c.trimWritten && len(c.out) == 0 && c.inflight == 0 && !c.holdOut {
-		c.out, c.spare = nil, nil
+	held := false
+	if c.written == c.trimWritten && c.queuedLocked() == 0 && c.inflight == 0 && !c.holdOut {
+		held = c.out != nil || c.outFull != nil || c.taken != nil
+		c.dropOutLocked()
+		c.taken = nil
 	}
 	c.trimWritten = c.written
+	return held
 }

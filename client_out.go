@@ -12,8 +12,9 @@ import (
 // Outbound discipline. Producers (any read goroutine delivering to this
 // connection, the timers, the connection's own replies) append bytes to
 // c.out under c.mu and mark the connection for a flush; nothing blocks on
-// the socket while appending. The writer goroutine swaps c.out with a
-// spare buffer and writes it in chunks, each under the write deadline.
+// the socket while appending. The writer goroutine takes the queued
+// blocks (client_outq.go) and writes them in chunks, each under the write
+// deadline.
 // How producers are slowed down for a connection that falls behind, and
 // when one is closed, is client_flow.go.
 
@@ -47,36 +48,38 @@ func (c *client) writeLoop() {
 	}
 }
 
-// writeQueued writes everything queued, one write per batch taken.
+// writeQueued writes everything queued, one queue taken at a time.
 func (c *client) writeQueued() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.out) > 0 {
+	for c.queuedLocked() > 0 {
 		if (c.closed && !c.flushOnClose) || c.holdOut {
 			return nil
 		}
-		data, w := c.out, c.wr
-		c.out, c.spare = c.spare[:0], nil
-		c.inflight = len(data)
+		w := c.wr
+		var total int
+		c.taken, total = c.takeOutLocked(c.taken[:0])
+		c.inflight = total
+		oc := &c.cursor
+		oc.bufs = c.taken
 		var err error
-		for off := 0; off < len(data) && err == nil; {
+		for !oc.done() && err == nil {
 			c.mu.Unlock()
 			// The deadline is per chunk: no progress for that long.
 			_ = c.nc.SetWriteDeadline(time.Now().Add(c.opts.WriteDeadline))
-			var n int
-			n, err = w.Write(data[off:min(off+maxWriteChunk, len(data))])
-			off += n
+			var n int64
+			n, err = oc.chunk().WriteTo(w)
+			oc.advance(int(n))
 			c.mu.Lock()
-			c.inflight = len(data) - off
-			c.wroteLocked(n)
+			c.inflight -= int(n)
+			c.wroteLocked(int(n))
 		}
+		oc.reset()
 		c.inflight = 0
 		if c.holdOut {
 			c.outIdle.Broadcast()
 		}
-		if cap(data) <= c.spareLimit() {
-			c.spare = data[:0]
-		}
+		c.srv.blocks.put(c.taken)
 		if err != nil {
 			return err
 		}
@@ -89,11 +92,11 @@ func isTimeout(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-// queueLocked checks the pending limit after bytes were appended to c.out.
-// It reports false when the connection must be closed as a slow consumer.
+// pendingOKLocked checks the pending limit after bytes were queued. It
+// reports false when the connection must be closed as a slow consumer.
 // c.mu must be held.
 func (c *client) pendingOKLocked() bool {
-	return len(c.out)+c.inflight <= c.opts.MaxPending
+	return c.queuedLocked()+c.inflight <= c.opts.MaxPending
 }
 
 // enqueue appends a protocol line for this connection and marks it for
@@ -126,12 +129,4 @@ func (c *client) sendAsync(line string) {
 	}
 	c.mu.Unlock()
 	c.signalFlush()
-}
-
-// spareLimit is the largest outbound buffer this connection keeps.
-func (c *client) spareLimit() int {
-	if c.kind() == kindClient {
-		return maxSpareOut
-	}
-	return maxSpareOutServer
 }

@@ -99,6 +99,7 @@ func (c *client) forwardRemote(t *remoteTarget, subj, reply []byte, hdrSize int,
 		r.mu.Unlock()
 		return false
 	}
+	r.roomLocked(len(globalAccount) + len(subj) + len(reply) + len(t.queues) + len(msg) + msgLineSlack)
 	switch {
 	case r.kind() == kindRoute && hdrSize > 0:
 		r.out = protocol.AppendRHMsgHeader(r.out, []byte(globalAccount), subj, reply, t.queues, hdrSize, len(msg))

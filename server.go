@@ -34,9 +34,11 @@ type Server struct {
 	// refusals logs refused connections: the first per address, then a
 	// summary a minute (internal/ratelog).
 	refusals *ratelog.Limiter
-	opts     Options
-	log      *slog.Logger
-	id       string
+	// blocks is the free list of outbound blocks (client_outq.go).
+	blocks blockPool
+	opts   Options
+	log    *slog.Logger
+	id     string
 
 	// subs is the interest table: every subscription of every connection.
 	subs *subject.Sublist[*subscription]

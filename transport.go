@@ -65,8 +65,12 @@ func (c *client) holdOutput() ([]byte, io.Writer) {
 	for c.inflight > 0 {
 		c.outIdle.Wait()
 	}
-	out := c.out
-	c.out = nil
+	var out []byte
+	for _, b := range c.outFull {
+		out = append(out, b...)
+	}
+	out = append(out, c.out...)
+	c.dropOutLocked()
 	return out, c.wr
 }
 
@@ -134,7 +138,7 @@ func (c *client) handshakeTLS(rest []byte, cfg *tls.Config, isClient bool, timeo
 		// What was queued before the handshake goes first, encrypted,
 		// ahead of anything queued meanwhile (the writer is still held).
 		c.mu.Lock()
-		c.out = append(pending, c.out...)
+		c.prependLocked(pending)
 		c.mu.Unlock()
 	}
 	c.resumeOutput(tc)
