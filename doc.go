@@ -26,9 +26,11 @@
 // back once per complete operation without allocating. A publish is
 // matched against the server's subject.Sublist (the interest table), and
 // for every matching subscription the MSG bytes are appended to the
-// receiver's outbound buffer; the receiver is marked for a flush. When
-// the read pass ends, each marked connection's writer is woken once and
-// writes what is queued, in chunks of at most 128 KiB.
+// receiver's outbound queue, a chain of 64 KiB blocks from the server's
+// pool (client_outq.go); the receiver is marked for a flush. When the
+// read pass ends, each marked connection's writer is woken once and
+// writes what is queued with writev, in chunks of at most 128 KiB, and
+// gives the blocks back to the pool.
 //
 // # Flow control
 //
