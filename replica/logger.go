@@ -15,9 +15,9 @@ func (r raftLogger) Debug(v ...any) { r.log(slog.LevelDebug, fmt.Sprint(v...)) }
 func (r raftLogger) Debugf(f string, v ...any) {
 	r.log(slog.LevelDebug, fmt.Sprintf(f, v...))
 }
-func (r raftLogger) Info(v ...any)             { r.log(slog.LevelDebug, fmt.Sprint(v...)) }
-func (r raftLogger) Infof(f string, v ...any)  { r.log(slog.LevelDebug, fmt.Sprintf(f, v...)) }
-func (r raftLogger) Warning(v ...any)          { r.log(slog.LevelWarn, fmt.Sprint(v...)) }
+func (r raftLogger) Info(v ...any)            { r.log(slog.LevelDebug, fmt.Sprint(v...)) }
+func (r raftLogger) Infof(f string, v ...any) { r.log(slog.LevelDebug, fmt.Sprintf(f, v...)) }
+func (r raftLogger) Warning(v ...any)         { r.log(slog.LevelWarn, fmt.Sprint(v...)) }
 func (r raftLogger) Warningf(f string, v ...any) {
 	r.log(slog.LevelWarn, fmt.Sprintf(f, v...))
 }
