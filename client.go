@@ -88,12 +88,15 @@ type subscription struct {
 	// exported in-process subscriptions count as this server's interest
 	// (announced to routes and leafs) and take messages from them.
 	exported bool
+	// routesOnly in-process subscriptions are announced to routes only
+	// and take messages from routes only (cluster_raft.go).
+	routesOnly bool
 }
 
 // announced reports whether sub is interest that routes and leafs hear
 // of: a client's (or a hub-side leaf's), or an exported in-process one.
 func (sub *subscription) announced() bool {
-	return sub.exported || sub.client.localInterest()
+	return sub.exported || sub.routesOnly || sub.client.localInterest()
 }
 
 const (

@@ -46,6 +46,13 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 			// In-process subscriptions (JetStream) serve this server's
 			// own clients, unless exported: the others are never
 			// announced, so what arrives from a route or leaf is not theirs.
+			if sub.routesOnly {
+				if kind == kindRoute {
+					deliverInternal(sub, c.shownSubject(subj), reply, hdrSize, msg)
+					delivered = true
+				}
+				continue
+			}
 			if !fromRemote || sub.exported {
 				deliverInternal(sub, c.shownSubject(subj), reply, hdrSize, msg)
 				delivered = true

@@ -247,6 +247,9 @@ func (c *client) processPub(f *protocol.Frame) error {
 		// Reported, but the message is still processed, as officially.
 		c.sendErr("Invalid Publish Subject")
 	}
+	if isRaftSubject(f.Subject) {
+		return nil // servers' own traffic (cluster_raft.go)
+	}
 	c.processMsg(f.Subject, f.Reply, f.HeaderSize, f.Msg)
 	return nil
 }

@@ -93,7 +93,11 @@ func (c *client) localInterest() bool {
 
 // leafWants reports whether leaf connection l must be told about sub.
 func (l *client) leafWants(sub *subscription) bool {
-	if sub.client == l || (sub.client.kind() == kindInternal && !sub.exported) {
+	if sub.client == l || sub.routesOnly || (sub.client.kind() == kindInternal && !sub.exported) {
+		return false
+	}
+	if sub.client.kind() == kindRoute && isRaftSubject([]byte(sub.subject)) {
+		// Another server's raft subscription: for routes only.
 		return false
 	}
 	if l.leaf.solicited {

@@ -50,7 +50,7 @@ func (c *client) handleLeafOp(f *protocol.Frame) error {
 	case protocol.OpLUnsub:
 		return c.processLeafUnsub(f)
 	case protocol.OpLMsg, protocol.OpLHMsg:
-		if !ls.registered.Load() {
+		if !ls.registered.Load() || isRaftSubject(f.Subject) {
 			return nil
 		}
 		c.inQueues = f.QueueList
