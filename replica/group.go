@@ -26,6 +26,7 @@ type Group struct {
 	tr   Transport
 
 	waiting waiters
+	skipTo  uint64 // entries up to here are in the state machine already
 
 	lead     atomic.Uint64 // the leader this member knows, 0 for none
 	term     atomic.Uint64
@@ -59,18 +60,19 @@ func Start(opts Options, ls LogStore, sm StateMachine, tr Transport, onLeader fu
 	if err != nil {
 		return nil, fmt.Errorf("replica: group %s: reading the snapshot: %w", o.Name, err)
 	}
-	applied := sm.Applied()
-	if si := snap.GetMetadata().GetIndex(); si > applied {
+	// raft replays every committed entry after the snapshot, so that the
+	// membership changes among them are applied again; the state machine
+	// is not handed the ones it already holds (skipTo).
+	si := snap.GetMetadata().GetIndex()
+	g.skipTo = sm.Applied()
+	if si > g.skipTo {
 		// The state machine is behind the snapshot: start from it.
 		if err := sm.Restore(si, snap.GetData()); err != nil {
 			return nil, fmt.Errorf("replica: group %s: restoring the snapshot at %d: %w", o.Name, si, err)
 		}
-		applied = si
+		g.skipTo = si
 	}
-	applied = min(applied, hs.GetCommit())
-	if si := snap.GetMetadata().GetIndex(); applied < si {
-		applied = si
-	}
+	applied := si
 	g.applied.Store(applied)
 	cfg := &raft.Config{
 		ID:              o.ID,

@@ -110,7 +110,7 @@ func (g *Group) apply(e *raftpb.Entry, confState **raftpb.ConfState) error {
 	switch e.GetType() {
 	case raftpb.EntryType_EntryNormal:
 		member, seq, data, ok := decodeProposal(e.GetData())
-		if ok {
+		if ok && idx > g.skipTo {
 			v := g.sm.Apply(idx, data)
 			if member == g.opts.ID {
 				g.waiting.done(seq, outcome{res: Result{Index: idx, Value: v}})

@@ -175,8 +175,11 @@ type cluster struct {
 	ids    []uint64
 	opts   Options
 	groups map[uint64]*Group
-	logs   map[uint64]*MemLog
+	logs   map[uint64]LogStore
 	sms    map[uint64]*listSM
+	// newLog opens member id's log (default: a MemLog kept across
+	// restarts).
+	newLog func(id uint64) LogStore
 }
 
 func testLogger() *slog.Logger {
@@ -189,7 +192,12 @@ func testLogger() *slog.Logger {
 // newCluster starts n members with fast ticks (10 ms: elections in
 // 100-200 ms).
 func newCluster(t *testing.T, n int, tune func(*Options)) *cluster {
-	c := &cluster{t: t, net: newMemNet(), groups: map[uint64]*Group{}, logs: map[uint64]*MemLog{}, sms: map[uint64]*listSM{}}
+	return newClusterWith(t, n, tune, nil)
+}
+
+// newClusterWith is newCluster with members' logs from newLog.
+func newClusterWith(t *testing.T, n int, tune func(*Options), newLog func(id uint64) LogStore) *cluster {
+	c := &cluster{t: t, net: newMemNet(), groups: map[uint64]*Group{}, logs: map[uint64]LogStore{}, sms: map[uint64]*listSM{}, newLog: newLog}
 	for i := 1; i <= n; i++ {
 		c.ids = append(c.ids, uint64(i))
 	}
@@ -198,7 +206,6 @@ func newCluster(t *testing.T, n int, tune func(*Options)) *cluster {
 		tune(&c.opts)
 	}
 	for _, id := range c.ids {
-		c.logs[id] = NewMemLog()
 		c.start(id)
 	}
 	t.Cleanup(func() {
@@ -212,6 +219,13 @@ func newCluster(t *testing.T, n int, tune func(*Options)) *cluster {
 // start starts (or restarts, on its kept log) member id with a fresh
 // state machine.
 func (c *cluster) start(id uint64) {
+	if c.logs[id] == nil {
+		if c.newLog != nil {
+			c.logs[id] = c.newLog(id)
+		} else {
+			c.logs[id] = NewMemLog()
+		}
+	}
 	o := c.opts
 	o.ID = id
 	o.Logger = o.Logger.With("member", id)
@@ -224,11 +238,15 @@ func (c *cluster) start(id uint64) {
 	c.net.attach(g)
 }
 
-// kill stops member id as a crash would (its log is kept).
+// kill stops member id as a crash would (its log is kept: a MemLog as
+// it is, a FileLog as the crashed disk left it, when newLog reopens it).
 func (c *cluster) kill(id uint64) {
 	c.net.detach(id)
 	c.groups[id].Stop()
 	delete(c.groups, id)
+	if c.newLog != nil {
+		delete(c.logs, id)
+	}
 }
 
 // leader waits for a leader that a majority of the members know as
