@@ -1,9 +1,10 @@
 // Package store keeps the messages of one stream: an append-only log
-// numbered by a sequence that only grows, with deletes, purges, retention
-// limits and age expiry. JetStream streams and a leaf node's buffer while
-// cut off from its hub rest on it. The goals, in order: never lose an
-// acknowledged message, never serve a corrupt one, and be fast enough that
-// the disk, not this code, is the limit.
+// numbered by a sequence that only grows (unless truncated), with deletes,
+// purges, retention limits and age expiry. JetStream streams, a leaf
+// node's buffer while cut off from its hub, and raft logs (which need
+// Truncate) rest on it. The goals, in order: never lose an acknowledged
+// message, never serve a corrupt one, and be fast enough that the disk,
+// not this code, is the limit.
 //
 // Store (store.go) is the contract. Two implementations share it exactly:
 // MemStore (memstore.go) keeps everything in memory; FileStore
@@ -23,8 +24,9 @@
 // LastSeq and LastTime are those of the last message ever stored: removing
 // it, purging or compacting changes neither, except that Compact(seq) with
 // seq > LastSeq+1 sets LastSeq = seq-1 (and FirstSeq = seq). Numbering
-// never restarts. Deleted = (LastSeq-FirstSeq+1) - Msgs while Msgs > 0,
-// else 0: gaps below the first stored message are not counted.
+// never restarts, except through Truncate (see Removal), the only call
+// that lowers LastSeq. Deleted = (LastSeq-FirstSeq+1) - Msgs while
+// Msgs > 0, else 0: gaps below the first stored message are not counted.
 // Bytes sums MsgSize over stored messages; NumSubjects counts subjects with
 // at least one stored message.
 //
@@ -57,6 +59,21 @@
 // FirstSeq remove nothing; a seq above LastSeq+1 empties the store with
 // FirstSeq = seq and LastSeq = seq-1. Each returns how many messages it
 // removed.
+//
+// Truncate(seq) is for raft logs, whose uncommitted tail a new leader
+// overwrites: with seq >= LastSeq it removes nothing and changes nothing
+// (it returns 0); otherwise it removes every message above seq and sets
+// LastSeq = seq and LastTime = the timestamp of the newest message still
+// stored, which is the message at seq when that is stored, or 0 when no
+// message at or below seq is left (the store cannot always know the time
+// of a message removed earlier, so it does not pretend to). FirstSeq and
+// FirstTime are untouched unless the store is left empty, in which case
+// FirstSeq = seq+1 and FirstTime = 0; so seq below FirstSeq-1 empties the
+// store with FirstSeq = seq+1, and Truncate(0) starts numbering again at
+// 1. Then Store gets seq+1 and StoreAt accepts any sequence above seq.
+// Limits are not applied (removing cannot break one). It returns how many
+// messages it removed; the sequences between seq and the old LastSeq that
+// held no message are simply forgotten.
 //
 // # Limits
 //
@@ -97,20 +114,22 @@
 // # OnRemove
 //
 // The OnRemove callback receives the sequence of every message removed by
-// any means (Remove, Purge, Compact, limits, age), in ascending order per
-// operation, after the operation has taken effect and without the lock
-// that guards the store's state, so it may call read methods. Writers are
+// any means (Remove, Purge, Compact, Truncate, limits, age), in ascending
+// order per operation, after the operation has taken effect (for a
+// FileStore's Truncate, after it is durable) and without the lock that
+// guards the store's state, so it may call read methods. Writers are
 // serialized by a separate mutex that is held while callbacks run: a
 // callback must not call a write method (Store, StoreAt, Remove, Purge,
-// Compact, UpdateLimits, Close, Delete), which would deadlock.
+// Compact, Truncate, UpdateLimits, Close, Delete), which would deadlock.
 //
 // # Concurrency
 //
 // All methods are safe for concurrent use. Each store has a writer mutex
-// (serializes Store, StoreAt, Remove, Purge, Compact, UpdateLimits, the age
-// timer, Close and Delete, including their OnRemove callbacks) and a
-// RWMutex over its state (held for writing only while state changes, for
-// reading by Load, LoadNext, LoadLast, State and SubjectCounts). Lock
+// (serializes Store, StoreAt, Remove, Purge, Compact, Truncate,
+// UpdateLimits, the age timer, Close and Delete, including their OnRemove
+// callbacks) and a RWMutex over its state (held for writing only while
+// state changes, for reading by Load, LoadNext, LoadLast, State and
+// SubjectCounts). Lock
 // order: writer mutex, then state lock. After Close every method returns
 // ErrClosed (State returns the state at close; SubjectCounts an empty map;
 // a second Close or Delete is ErrClosed).
@@ -125,6 +144,14 @@
 // fsynced, with concurrent waiters sharing one fsync (group commit). Sync
 // makes everything durable. A MemStore is never durable: WaitDurable and
 // Sync return at once (ErrClosed after Close).
+//
+// Truncate is the exception: a FileStore's Truncate returns only once the
+// truncation (and everything stored before it) is fsynced, under every
+// SyncPolicy, so that no crash after it returns can bring a truncated
+// message back. Messages stored after it are durable like any write:
+// after WaitDurable or Sync (or at once under SyncAlways). A WaitDurable
+// for a sequence that a Truncate removes while it waits returns once the
+// truncation is durable; the message it waited for is gone.
 //
 // # Per-subject index
 //
@@ -186,6 +213,12 @@
 //	             at least seq-1 (ts: the last time). Written when the
 //	             first sequence moves (limits, age, Compact, Purge, removal
 //	             of the first message) and after the mark in a new block.
+//	5 truncate   Truncate(seq): every message record before this one (in
+//	             log order: block id, then offset) with a sequence above
+//	             seq is deleted, the tombstones before it aimed above seq
+//	             are void, the floor is at most seq+1, and the last
+//	             sequence and time are exactly seq and ts. Records after
+//	             it, which may reuse those sequences, count as usual.
 //
 // Compression (FileConfig.Compression) is per record: bodies of 64 bytes
 // or more are s2-compressed when that makes them smaller, and the flag
@@ -202,21 +235,28 @@
 // is reclaimed by dropping blocks that fall wholly below the first
 // sequence and by rewriting a sealed block whose deleted records are half
 // of it (kept: live messages, tombstones whose target record is still on
-// disk, the highest floor): to a .tmp file, fsync, rename, directory sync.
-// Both first make everything written so far durable, so the records that
-// justify dropping bytes are on disk before the bytes go.
+// disk, truncate records in place, the highest floor before each of them
+// and at the end): to a .tmp file, fsync, rename, directory sync. Both
+// first make everything written so far durable, so the records that
+// justify dropping bytes are on disk before the bytes go. Truncate leaves
+// the truncated records in the files as dead bytes; a block holding a
+// truncate record is dropped only from the front, since the record still
+// governs every older record on disk (filestore_truncate.go).
 //
 // index.db, written on clean Close, holds the whole in-memory index:
 //
 //	"FRNI" | version u32 | last seq, last ts, first seq, first ts, msgs,
 //	bytes, floor (u64 each) | block count u32 | per block: id u32, first u64,
 //	size u64, msgs u64, bytes u64, dead u64, tombstone-dead u64, tombstone
-//	count u32 and targets (u64 each), last record offset u32, last record
-//	crc u32, slot count u32, slots (u32 each: offset, bit 31 = deleted,
-//	0 = no record) | subject count u32 | per subject: len u16, subject,
-//	msgs u64, first u64, last u64, stale flags u8 | corrupt count u32, seqs
-//	(u64 each) | unknown-sequence corrupt regions u32 | CRC-32C of all the
-//	preceding bytes, u32
+//	count u32 and targets (u64 each), truncate count u32, last record
+//	offset u32, last record crc u32, slot count u32, slots (u32 each:
+//	offset, bit 31 = deleted, 0 = no record) | subject count u32 | per
+//	subject: len u16, subject, msgs u64, first u64, last u64, stale flags
+//	u8 | corrupt count u32, seqs (u64 each) | unknown-sequence corrupt
+//	regions u32 | CRC-32C of all the preceding bytes, u32
+//
+// The version is 2 (1 had no truncate counts); an index of another
+// version is ignored and the state rebuilt from the blocks.
 //
 // Open trusts it only if the checksum holds and it matches the directory:
 // the same block files, each of the recorded size and ending with the
@@ -230,8 +270,10 @@
 // record with a bad checksum is reported, not cut. The last sequence is
 // the highest of message records, marks and floors; the highest floor and
 // the tombstones are then applied, so a rebuild never brings back a
-// deleted message. A record that fails its checksum on a later read is
-// reported the same way: Load returns ErrCorrupt, LoadNext skips it.
+// deleted message. A truncate record is applied where it is met, cutting
+// back what was read before it (see its kind above). A record that fails
+// its checksum on a later read is reported the same way: Load returns
+// ErrCorrupt, LoadNext skips it.
 //
 // Durability: a write lands in the active block's write buffer (no system
 // call); the buffer is written to the OS when it reaches 64 KiB, when a
@@ -239,12 +281,15 @@
 // process crash loses at most that last millisecond of unsynced writes; a
 // power loss loses what was not fsynced. SyncPolicy says when the store
 // fsyncs by itself (SyncAlways: before every write returns; SyncInterval:
-// every SyncInterval, default 2 min; SyncNone: never); WaitDurable, Sync
-// and Close always do. Group commit: one goroutine per store runs sync
-// rounds; a round flushes the buffer, notes the last sequence and fsyncs
-// the dirty blocks (and the directory, after a block was created or
+// every SyncInterval, default 2 min; SyncNone: never); WaitDurable, Sync,
+// Close and Truncate always do. Group commit: one goroutine per store runs
+// sync rounds; a round flushes the buffer, notes the last sequence and
+// fsyncs the dirty blocks (and the directory, after a block was created or
 // removed) without holding the state lock, and serves every waiter that
 // arrived before it started; waiters that arrive meanwhile share the next
-// round. After a failed write or fsync the store refuses further writes
-// and durability waits return the error.
+// round. Truncate lowers the durable sequence to its own and excludes
+// rounds while it does (it takes the rounds' mutex), so that a round that
+// noted the old last sequence cannot count the new messages at the reused
+// sequences as durable. After a failed write or fsync the store refuses
+// further writes and durability waits return the error.
 package store

@@ -15,8 +15,9 @@ import (
 // and the small read-only methods. The rest lives in filestore_*.go:
 // record framing (record), blocks and record reads (block), loads (load),
 // the write path (write), group commit (sync), deletes and limits
-// (remove), block compaction (compact), the index file (index) and crash
-// recovery (recover). The on-disk format is in the package documentation.
+// (remove), truncating the tail (truncate), block compaction (compact),
+// the index file (index) and crash recovery (recover). The on-disk format
+// is in the package documentation.
 
 // SyncPolicy says when a FileStore fsyncs on its own.
 type SyncPolicy uint8
@@ -28,7 +29,8 @@ const (
 	// SyncAlways fsyncs before every write (Store, StoreAt, Remove, Purge,
 	// Compact) returns. Concurrent writers share fsyncs.
 	SyncAlways
-	// SyncNone fsyncs only on Sync, WaitDurable and Close.
+	// SyncNone fsyncs only on Sync, WaitDurable, Close and Truncate (which
+	// is durable when it returns under every policy).
 	SyncNone
 )
 
@@ -92,7 +94,7 @@ const (
 	nanosUnset          = int64(-1 << 63)    // no age deadline armed
 	blockDeadThreshold  = 2                  // compact when dead bytes * this >= record bytes
 	indexMagic          = "FRNI"             // index file magic
-	indexVersion        = uint32(1)          // index file version
+	indexVersion        = uint32(2)          // index file version (2: truncate counts)
 	syncFilesInitialCap = 4                  // scratch for a sync round
 	readWindowMin       = 1 << 10            // first reader window
 	readWindow          = 64 << 10           // reader window for scans
@@ -165,6 +167,8 @@ type FileStore struct {
 	roundDone chan struct{} // closed when the current round ends (dmu)
 	serr      error         // sticky sync error (dmu)
 	stopped   bool          // Close finished its final round (dmu)
+	truncGen  uint64        // bumped by every Truncate below the last sequence (written under mu and dmu)
+	truncTo   uint64        // the sequence of the latest one (written under mu and dmu)
 	syncReq   chan struct{}
 	flushReq  chan struct{}
 	quit      chan struct{}

@@ -44,6 +44,9 @@ type msgBlock struct {
 	// tombs are the targets of the tombstone records in the file, so that
 	// dead tombstones can be told without reading the block.
 	tombs []uint64
+	// truncs counts the truncate records in the file. Such a block is
+	// dropped only from the front (filestore_truncate.go).
+	truncs int
 
 	lastOff uint32 // offset of the last good record, 0 if none
 	lastCRC uint32 // its checksum

@@ -22,7 +22,7 @@ func (s *FileStore) maintain() {
 		return
 	}
 	a := s.active
-	if s.msgs == 0 && (len(a.offs) > 0 || len(a.tombs) > 0) {
+	if s.msgs == 0 && a.hasRecordsBeyondStart() {
 		// Everything is gone: start a fresh block (mark + floor) and let
 		// every older block go.
 		if err := s.rotateLocked(); err != nil {
@@ -42,7 +42,7 @@ func (s *FileStore) maintain() {
 	for _, b := range s.touched {
 		switch {
 		case b == s.active || slices.Contains(drop, b) || !slices.Contains(s.blocks, b):
-		case b.msgs == 0 && len(b.tombs) == 0:
+		case b.msgs == 0 && len(b.tombs) == 0 && b.truncs == 0:
 			drop = append(drop, b)
 		case s.worthRewriting(b):
 			rewrite = append(rewrite, b)
@@ -83,7 +83,7 @@ func (s *FileStore) reclaimTombstones() {
 		}
 		dead := len(b.tombs) - s.liveTombs(b)
 		switch {
-		case b.msgs == 0 && dead == len(b.tombs):
+		case b.msgs == 0 && dead == len(b.tombs) && b.truncs == 0:
 			drop = append(drop, b)
 		case (b.dead+int64(dead)*recHeaderLen)*blockDeadThreshold >= b.size-blkHeaderLen:
 			rewrite = append(rewrite, b)
@@ -157,10 +157,13 @@ func (s *FileStore) closeBlockFile(f File) {
 }
 
 // rewriteBlock compacts sealed block b: it keeps the live messages, the
-// tombstones whose target record is still on disk in another block, and
-// the highest floor; dead messages, marks and damaged bytes go. wmu is
-// held, mu not (writers are excluded; readers go on with the old file
-// until the swap).
+// tombstones whose target record is still on disk in another block, the
+// truncate records and the highest floor; dead messages, marks and
+// damaged bytes go. Records keep their order, and a truncate record
+// splits the block: the highest floor before it is written before it (a
+// truncate lowers the floor, so a floor moved past it would delete what
+// was stored after it). wmu is held, mu not (writers are excluded;
+// readers go on with the old file until the swap).
 func (s *FileStore) rewriteBlock(b *msgBlock) error {
 	img := make([]byte, b.size)
 	if n, err := b.f.ReadAt(img, 0); n < len(img) {
@@ -175,12 +178,21 @@ func (s *FileStore) rewriteBlock(b *msgBlock) error {
 	var floor uint64
 	var floorTs int64
 	var tombs []uint64
-	kept := 0
+	kept, truncs := 0, 0
 	var lastOff, lastCRC uint32
 	keep := func(rec []byte) {
 		lastOff, lastCRC = uint32(len(out)), recChecksum(rec)
 		out = append(out, rec...)
 		kept++
+	}
+	keepFloor := func() {
+		if floor > 0 {
+			start := len(out)
+			out = appendControl(out, recFloor, floor, floorTs)
+			lastOff, lastCRC = uint32(start), recChecksum(out[start:])
+			kept++
+			floor = 0
+		}
 	}
 	scanRecords(img, blkHeaderLen, func(off int, h recHeader, rec []byte) {
 		switch h.kind {
@@ -198,14 +210,13 @@ func (s *FileStore) rewriteBlock(b *msgBlock) error {
 			if h.seq > floor {
 				floor, floorTs = h.seq, h.ts
 			}
+		case recTrunc:
+			keepFloor()
+			keep(rec)
+			truncs++
 		}
 	}, nil)
-	if floor > 0 {
-		start := len(out)
-		out = appendControl(out, recFloor, floor, floorTs)
-		lastOff, lastCRC = uint32(start), recChecksum(out[start:])
-		kept++
-	}
+	keepFloor()
 	if kept == 0 {
 		s.dropBlock(b)
 		return nil
@@ -218,7 +229,7 @@ func (s *FileStore) rewriteBlock(b *msgBlock) error {
 	old := b.f
 	b.f, b.offs, b.gen = nf, offs, b.gen+1
 	b.size, b.flushed, b.dirty = int64(len(out)), int64(len(out)), false
-	b.dead, b.tdead, b.tombs = 0, 0, tombs
+	b.dead, b.tdead, b.tombs, b.truncs = 0, 0, tombs, truncs
 	b.lastOff, b.lastCRC = lastOff, lastCRC
 	s.wr.reset()
 	s.mu.Unlock()

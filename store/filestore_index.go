@@ -41,6 +41,7 @@ func (s *FileStore) writeIndex() error {
 		for _, seq := range b.tombs {
 			e.u64(seq)
 		}
+		e.u32(uint32(b.truncs))
 		e.u32(b.lastOff)
 		e.u32(b.lastCRC)
 		e.u32(uint32(len(b.offs)))
@@ -186,6 +187,7 @@ func (s *FileStore) decodeIndex(d *indexDecoder, ids []uint32) error {
 		} else {
 			return errIndex
 		}
+		b.truncs = int(d.u32())
 		b.lastOff, b.lastCRC = d.u32(), d.u32()
 		slots := int(d.u32())
 		raw := d.take(4 * slots)

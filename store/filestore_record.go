@@ -19,6 +19,7 @@ const (
 	recTomb  = 2 // seq was deleted
 	recMark  = 3 // the stream's last sequence/time were at least seq/ts when written
 	recFloor = 4 // every sequence below seq is deleted; last is at least seq-1 (ts: last time)
+	recTrunc = 5 // every message record before this one above seq is deleted; last is seq (ts: last time)
 )
 
 // Record flags.
@@ -86,7 +87,8 @@ func sealRecord(rec []byte) {
 // recChecksum is the checksum stored in a record.
 func recChecksum(rec []byte) uint32 { return binary.LittleEndian.Uint32(rec) }
 
-// appendControl appends a record without a body (tombstone, mark, floor).
+// appendControl appends a record without a body (tombstone, mark, floor,
+// truncate).
 func appendControl(dst []byte, kind uint8, seq uint64, ts int64) []byte {
 	start := len(dst)
 	dst = append(dst, make([]byte, recHeaderLen)...)
@@ -156,7 +158,7 @@ func (h recHeader) plausible(avail int) bool {
 			fixed += uint64(h.hdrLen)
 		}
 		return fixed <= uint64(h.length)
-	case recTomb, recMark, recFloor:
+	case recTomb, recMark, recFloor, recTrunc:
 		return h.length == recHeaderLen && h.flags == 0 && h.subjLen == 0 && h.hdrLen == 0
 	}
 	return false

@@ -23,7 +23,12 @@ import (
 //     instead and left in place;
 //   - the last sequence is the highest of the message records, the marks
 //     and the floors; the highest floor and every tombstone are applied
-//     after all blocks are read, so order between blocks does not matter.
+//     after all blocks are read, so order between blocks does not matter;
+//   - except for truncate records, which are applied where they are met:
+//     the message records before one that lie above its sequence are
+//     deleted, and the tombstones, floors and last sequence before it are
+//     cut back to it (filestore_truncate.go). Blocks are read in id order
+//     and records in file order, which is the order they were written.
 
 // recoverLocked builds the in-memory state from the directory. wmu and mu
 // are held.
@@ -223,6 +228,9 @@ func (s *FileStore) scanBlock(r *rebuildState, id uint32, last bool) error {
 		case recFloor:
 			r.floor = max(r.floor, h.seq)
 			r.candidate(h.seq-1, h.ts)
+		case recTrunc:
+			b.truncs++
+			s.truncateScanned(r, b, img, h.seq, h.ts)
 		}
 	}
 	bad := func(sp badSpan) {

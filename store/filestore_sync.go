@@ -113,19 +113,29 @@ func (s *FileStore) kick() {
 // WaitDurable implements Store: it returns once every message up to seq
 // (clamped to the last sequence) is fsynced, sharing fsyncs with
 // concurrent callers. After a failed fsync it returns that error for good.
+// A wait for a sequence that a Truncate removes meanwhile ends once the
+// truncation is durable: the message waited for is gone, and one stored
+// at the same sequence later needs a wait of its own.
 func (s *FileStore) WaitDurable(ctx context.Context, seq uint64) error {
 	s.mu.RLock()
-	closed, last := s.closed, s.lastSeq
+	closed, last, gen := s.closed, s.lastSeq, s.truncGen
 	s.mu.RUnlock()
 	if closed {
 		return ErrClosed
 	}
-	return s.waitDurable(ctx, min(seq, last))
+	return s.waitDurable(ctx, min(seq, last), gen)
 }
 
-func (s *FileStore) waitDurable(ctx context.Context, seq uint64) error {
+// waitDurable waits for seq; gen is truncGen as of when seq was known to
+// be stored (read under mu), so that a Truncate after that is noticed.
+func (s *FileStore) waitDurable(ctx context.Context, seq, gen uint64) error {
 	for {
 		s.dmu.Lock()
+		if s.truncGen != gen {
+			// Truncate lowered durable to truncTo and makes it durable
+			// again before it returns.
+			gen, seq = s.truncGen, min(seq, s.truncTo)
+		}
 		err, done, stopped, ch := s.serr, seq <= s.durable, s.stopped, s.roundDone
 		s.dmu.Unlock()
 		switch {

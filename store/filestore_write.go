@@ -55,10 +55,11 @@ func (s *FileStore) finishStore(seq uint64, ts int64, err error) (uint64, int64,
 		s.logRemovalsLocked(false)
 		s.armAgeLocked() // the new first message may expire sooner
 	}
+	gen := s.truncGen
 	s.mu.Unlock()
 	s.finishWrite()
 	if s.cfg.Sync == SyncAlways {
-		if err := s.waitDurable(context.Background(), seq); err != nil {
+		if err := s.waitDurable(context.Background(), seq, gen); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -144,7 +145,7 @@ func (s *FileStore) appendMsgLocked(subj string, hdr, data []byte, seq uint64, t
 // hasRecordsBeyondStart reports whether the block holds more than the
 // records every new block starts with.
 func (b *msgBlock) hasRecordsBeyondStart() bool {
-	return len(b.offs) > 0 || len(b.tombs) > 0
+	return len(b.offs) > 0 || len(b.tombs) > 0 || b.truncs > 0
 }
 
 // noteAppendLocked accounts for a record just appended to the write
@@ -172,14 +173,17 @@ func (s *FileStore) afterAppendLocked() error {
 	return nil
 }
 
-// appendControlLocked appends a tombstone, mark or floor record to the
-// active block.
+// appendControlLocked appends a tombstone, mark, floor or truncate record
+// to the active block.
 func (s *FileStore) appendControlLocked(kind uint8, seq uint64, ts int64) error {
 	b := s.active
 	start := len(s.wbuf)
 	s.wbuf = appendControl(s.wbuf, kind, seq, ts)
-	if kind == recTomb {
+	switch kind {
+	case recTomb:
 		b.tombs = append(b.tombs, seq)
+	case recTrunc:
+		b.truncs++
 	}
 	s.noteAppendLocked(b, s.wbuf[start:])
 	return s.afterAppendLocked()

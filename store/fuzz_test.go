@@ -22,8 +22,13 @@ func fuzzBlock(compress bool) []byte {
 	img, scratch = appendMsgRecord(img, "a.b", []byte("NATS/1.0\r\n\r\n"), big, 10, 101, compress, scratch)
 	img, scratch = appendMsgRecord(img, "c", nil, nil, 11, 102, compress, scratch)
 	img = appendControl(img, recTomb, 10, 103)
-	img, _ = appendMsgRecord(img, "d.e.f", nil, []byte("x"), 13, 104, compress, scratch)
-	return appendControl(img, recFloor, 11, 104)
+	img, scratch = appendMsgRecord(img, "d.e.f", nil, []byte("x"), 13, 104, compress, scratch)
+	img = appendControl(img, recFloor, 11, 104)
+	// A truncation back to 11, and 12 and 13 stored again after it.
+	img = appendControl(img, recTrunc, 11, 102)
+	img, scratch = appendMsgRecord(img, "g", nil, []byte("y"), 12, 105, compress, scratch)
+	img, _ = appendMsgRecord(img, "d.e.f", nil, bytes.Repeat([]byte("z"), 70), 13, 106, compress, scratch)
+	return img
 }
 
 func addBlockSeeds(f *testing.F) {
@@ -39,6 +44,7 @@ func addBlockSeeds(f *testing.F) {
 		length[blkHeaderLen+recHeaderLen+5] ^= 0x40 // a record's length field
 		f.Add(length)
 	}
+	f.Add(truncBlocks()[0])
 	f.Add([]byte{})
 	f.Add([]byte(blkMagic))
 	f.Add(bytes.Repeat([]byte{0}, 100))

@@ -518,6 +518,53 @@ func (ms *MemStore) compactLocked(seq uint64) uint64 {
 	return n
 }
 
+// Truncate implements Store.
+func (ms *MemStore) Truncate(seq uint64) (uint64, error) {
+	ms.wmu.Lock()
+	defer ms.wmu.Unlock()
+	ms.mu.Lock()
+	if ms.closed {
+		ms.mu.Unlock()
+		return 0, ErrClosed
+	}
+	n := ms.truncateLocked(seq)
+	ms.unlockAndNotify()
+	return n, nil
+}
+
+// truncateLocked removes every message above seq and makes seq the last
+// sequence (see Store.Truncate).
+func (ms *MemStore) truncateLocked(seq uint64) uint64 {
+	if seq >= ms.st.LastSeq {
+		return 0
+	}
+	i := ms.lowerBound(seq + 1)
+	var n uint64
+	for j := len(ms.msgs) - 1; j >= i; j-- {
+		r := &ms.msgs[j]
+		if !r.live() {
+			ms.dead--
+			continue
+		}
+		ms.subjects.remove(r.subj, r.seq)
+		ms.st.Msgs--
+		ms.st.Bytes -= r.size()
+		if ms.onRemove != nil {
+			ms.removed = append(ms.removed, r.seq)
+		}
+		n++
+	}
+	clear(ms.msgs[i:])
+	ms.msgs = ms.msgs[:i]
+	ms.st.LastSeq = seq
+	ms.trimLocked() // drops the tombstones now at the end; msgs[len-1] is live
+	ms.st.LastTime = 0
+	if len(ms.msgs) > 0 {
+		ms.st.LastTime = ms.msgs[len(ms.msgs)-1].ts
+	}
+	return n
+}
+
 // State implements Store.
 func (ms *MemStore) State() State {
 	ms.mu.RLock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 
@@ -419,6 +420,139 @@ func TestCompact(t *testing.T) {
 	}
 }
 
+// TestTruncate: the tail above seq goes (reported to OnRemove in order),
+// LastSeq becomes seq with the time of the newest message kept, and the
+// next Store gets seq+1. Store i (1..6) has subject subjects[i-1] and time
+// modelStart+i seconds; 3 is removed first.
+func TestTruncate(t *testing.T) {
+	subjects := []string{"a", "b", "a", "b", "a", "c"}
+	ts := func(seq uint64) int64 { return modelStart + int64(seq)*int64(time.Second) }
+	tests := []struct {
+		name    string
+		pre     func(t *testing.T, s store.Store)
+		seq     uint64
+		removed []uint64
+		first   uint64
+		last    uint64
+		lastTs  int64 // 0: none kept
+	}{
+		{"at last changes nothing", nil, 6, nil, 1, 6, ts(6)},
+		{"above last changes nothing", nil, 100, nil, 1, 6, ts(6)},
+		{"one back", nil, 5, []uint64{6}, 1, 5, ts(5)},
+		{"to a removed sequence takes the newest kept time", nil, 3, []uint64{4, 5, 6}, 1, 3, ts(2)},
+		{"to first", nil, 1, []uint64{2, 4, 5, 6}, 1, 1, ts(1)},
+		{"to zero restarts numbering", nil, 0, []uint64{1, 2, 4, 5, 6}, 1, 0, 0},
+		{"into a gap", func(t *testing.T, s store.Store) {
+			mustOK(t, s.StoreAt("d", nil, []byte("d-10"), 10, ts(10)))
+		}, 8, []uint64{10}, 1, 8, ts(6)},
+		{"first-1 after compact empties", func(t *testing.T, s store.Store) {
+			mustCompact(t, s, 4)
+		}, 3, []uint64{4, 5, 6}, 4, 3, 0},
+		{"below first-1 empties with first = seq+1", func(t *testing.T, s store.Store) {
+			mustCompact(t, s, 4)
+		}, 1, []uint64{4, 5, 6}, 2, 1, 0},
+		{"empty store moves back", func(t *testing.T, s store.Store) {
+			if _, err := s.Purge(store.Purge{}); err != nil {
+				t.Fatal(err)
+			}
+		}, 2, nil, 3, 2, 0},
+		{"empty store at last changes nothing", func(t *testing.T, s store.Store) {
+			if _, err := s.Purge(store.Purge{}); err != nil {
+				t.Fatal(err)
+			}
+		}, 6, nil, 7, 6, ts(6)},
+	}
+	for _, impl := range storeImpls() {
+		for _, tt := range tests {
+			t.Run(impl.name+"/"+tt.name, func(t *testing.T) {
+				clock := storetest.NewFakeClock(modelStart)
+				s, _ := impl.open(t, clock, store.Limits{})
+				payload := map[uint64]string{}
+				subj := map[uint64]string{}
+				for i, sj := range subjects {
+					clock.Advance(time.Second)
+					seq := uint64(i + 1)
+					subj[seq], payload[seq] = sj, fmt.Sprintf("%s-%d", sj, seq)
+					if _, _, err := s.Store(sj, nil, []byte(payload[seq])); err != nil {
+						t.Fatal(err)
+					}
+				}
+				subj[10], payload[10] = "d", "d-10"
+				if _, err := s.Remove(3); err != nil {
+					t.Fatal(err)
+				}
+				if tt.pre != nil {
+					tt.pre(t, s)
+				}
+				kept := seqsOf(t, s)
+				var rec recorder
+				s.OnRemove(rec.add)
+				n, err := s.Truncate(tt.seq)
+				wantErr(t, "Truncate", err, nil)
+				if n != uint64(len(tt.removed)) || !cmp.Equal(tt.removed, rec.seqs) {
+					t.Fatalf("Truncate(%d) = %d, OnRemove %v; want %v", tt.seq, n, rec.seqs, tt.removed)
+				}
+				kept = slices.DeleteFunc(kept, func(q uint64) bool { return q > tt.seq })
+				want := store.State{FirstSeq: tt.first, LastSeq: tt.last, LastTime: tt.lastTs, Msgs: uint64(len(kept))}
+				counts := map[string]uint64{}
+				for _, q := range kept {
+					want.Bytes += store.MsgSize(subj[q], nil, []byte(payload[q]))
+					counts[subj[q]]++
+				}
+				want.NumSubjects = len(counts)
+				if len(kept) > 0 {
+					want.FirstTime = ts(kept[0])
+					want.Deleted = want.LastSeq - want.FirstSeq + 1 - want.Msgs
+				}
+				if diff := cmp.Diff(want, s.State()); diff != "" {
+					t.Fatalf("state (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(counts, s.SubjectCounts("")); diff != "" {
+					t.Fatalf("SubjectCounts (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(kept, seqsOf(t, s), cmpEmpty); diff != "" {
+					t.Fatalf("kept (-want +got):\n%s", diff)
+				}
+				for _, q := range tt.removed {
+					if _, err := s.Load(q, new(store.Msg)); !errors.Is(err, store.ErrEOF) {
+						t.Fatalf("Load(%d) of a truncated message: %v, want ErrEOF", q, err)
+					}
+				}
+				if tt.last > 0 {
+					wantErr(t, "StoreAt(last)", s.StoreAt("z", nil, nil, tt.last, 1), store.ErrSequenceMismatch)
+				}
+				// The sequences above are free again, for new content.
+				seq, _, err := s.Store("z", nil, []byte("new"))
+				if err != nil || seq != tt.last+1 {
+					t.Fatalf("Store after Truncate = %d, %v; want %d", seq, err, tt.last+1)
+				}
+				mustOK(t, s.StoreAt("z", nil, []byte("newer"), seq+1, 1))
+				var m store.Msg
+				if _, err := s.Load(seq, &m); err != nil || string(m.Data) != "new" || m.Subject != "z" {
+					t.Fatalf("Load(%d) after Truncate = %q %q, %v", seq, m.Subject, m.Data, err)
+				}
+				// The subject index forgot the truncated messages too.
+				var lastA uint64
+				for _, q := range kept {
+					if subj[q] == "a" {
+						lastA = q
+					}
+				}
+				if _, err := s.LoadLast("a", &m); (lastA == 0) != errors.Is(err, store.ErrNotFound) || (lastA != 0 && m.Seq != lastA) {
+					t.Fatalf("LoadLast(a) = %d, %v; want %d", m.Seq, err, lastA)
+				}
+			})
+		}
+	}
+}
+
+func mustCompact(t *testing.T, s store.Store, seq uint64) {
+	t.Helper()
+	if _, err := s.Compact(seq); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSubjectCounts(t *testing.T) {
 	tests := []struct {
 		filter string
@@ -509,6 +643,7 @@ func TestClosed(t *testing.T) {
 				{"Remove", func() error { _, err := s.Remove(1); return err }()},
 				{"Purge", func() error { _, err := s.Purge(store.Purge{}); return err }()},
 				{"Compact", func() error { _, err := s.Compact(2); return err }()},
+				{"Truncate", func() error { _, err := s.Truncate(1); return err }()},
 				{"UpdateLimits", s.UpdateLimits(store.Limits{})},
 				{"WaitDurable", s.WaitDurable(ctx, 1)},
 				{"Sync", s.Sync()},

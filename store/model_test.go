@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,9 +37,14 @@ type storeImpl struct {
 	// with limits l. reopen, if not nil, closes the store it returned
 	// (the last one reopen returned, after the first call) and opens it
 	// again on the same data with limits l; nil means the implementation
-	// cannot be reopened and the model test skips that operation.
-	open func(t testing.TB, clock store.Clock, l store.Limits) (s store.Store, reopen func(l store.Limits) store.Store)
+	// cannot be reopened and the model test skips that operation. With
+	// rebuild, the reopen must not use what a clean close saves (the
+	// FileStore's index file), so that the state is rebuilt from the data.
+	open func(t testing.TB, clock store.Clock, l store.Limits) (s store.Store, reopen reopenFunc)
 }
+
+// reopenFunc reopens a store; see storeImpl.
+type reopenFunc func(l store.Limits, rebuild bool) store.Store
 
 func storeImpls() []storeImpl {
 	return []storeImpl{
@@ -48,7 +54,7 @@ func storeImpls() []storeImpl {
 	}
 }
 
-func openMem(t testing.TB, clock store.Clock, l store.Limits) (store.Store, func(store.Limits) store.Store) {
+func openMem(t testing.TB, clock store.Clock, l store.Limits) (store.Store, reopenFunc) {
 	s, err := store.NewMemStore(store.MemConfig{Clock: clock, Limits: l})
 	if err != nil {
 		t.Fatalf("NewMemStore: %v", err)
@@ -59,9 +65,11 @@ func openMem(t testing.TB, clock store.Clock, l store.Limits) (store.Store, func
 
 // fileImpl is a FileStore with small blocks (so that stores span several
 // blocks and compaction runs), on a CrashFS or, with onDisk, in a
-// temporary directory of the real filesystem.
+// temporary directory of the real filesystem. A rebuilding reopen is, on
+// the CrashFS, a power loss right after a Sync (so nothing may be lost),
+// and on disk a clean close whose index file is then removed.
 func fileImpl(name string, onDisk bool, comp store.Compression) storeImpl {
-	return storeImpl{name: name, open: func(t testing.TB, clock store.Clock, l store.Limits) (store.Store, func(store.Limits) store.Store) {
+	return storeImpl{name: name, open: func(t testing.TB, clock store.Clock, l store.Limits) (store.Store, reopenFunc) {
 		cfg := store.FileConfig{Dir: "/stream", FS: store.NewCrashFS(), Clock: clock, BlockSize: 4 << 10, Compression: comp}
 		if onDisk {
 			cfg.Dir, cfg.FS = t.TempDir(), nil
@@ -76,9 +84,24 @@ func fileImpl(name string, onDisk bool, comp store.Compression) storeImpl {
 		}
 		cur := open(l)
 		t.Cleanup(func() { _ = cur.Close() })
-		return cur, func(l store.Limits) store.Store {
+		return cur, func(l store.Limits, rebuild bool) store.Store {
+			var crashed *store.CrashFS
+			if rebuild && !onDisk {
+				if err := cur.Sync(); err != nil {
+					t.Fatalf("Sync before power loss: %v", err)
+				}
+				crashed = cfg.FS.(*store.CrashFS).CrashClone(store.CrashOptions{})
+			}
 			if err := cur.Close(); err != nil {
 				t.Fatalf("Close before reopen: %v", err)
+			}
+			switch {
+			case crashed != nil:
+				cfg.FS = crashed
+			case rebuild:
+				if err := os.Remove(filepath.Join(cfg.Dir, "index.db")); err != nil {
+					t.Fatalf("remove index: %v", err)
+				}
 			}
 			cur = open(l)
 			return cur
@@ -270,6 +293,20 @@ func (m *model) compact(seq uint64) uint64 {
 	return n
 }
 
+// truncate drops the messages above seq and makes seq the last sequence,
+// with the time of the newest message kept (0 if none).
+func (m *model) truncate(seq uint64) uint64 {
+	if seq >= m.last {
+		return 0
+	}
+	n := m.removeIf(func(x msgView) bool { return x.Seq > seq })
+	m.last, m.lastTime = seq, 0
+	if len(m.msgs) > 0 {
+		m.lastTime = m.msgs[len(m.msgs)-1].Time
+	}
+	return n
+}
+
 func (m *model) purge(p store.Purge) (uint64, error) {
 	if p.Sequence > 0 && p.Keep > 0 {
 		return 0, store.ErrInvalidPurge
@@ -453,7 +490,7 @@ func modelOps() int {
 type subjectUnderTest struct {
 	impl    storeImpl
 	s       store.Store
-	reopen  func(store.Limits) store.Store
+	reopen  reopenFunc
 	clock   *storetest.FakeClock
 	removed *[]uint64
 	msg     store.Msg // reused across loads, as callers do
@@ -602,13 +639,26 @@ func step(t *testing.T, r *rand.Rand, m *model, u *subjectUnderTest) (desc, outc
 		m.advance(d)
 		u.clock.Advance(d)
 		return fmt.Sprintf("Advance(%v)", d), "Advance"
-	case op < 80:
+	case op < 82:
+		rebuild := op >= 80
+		name := map[bool]string{false: "reopen", true: "reopen-rebuild"}[rebuild]
 		if u.reopen == nil {
-			return "reopen (skipped)", "reopen:skipped"
+			return name + " (skipped)", name + ":skipped"
 		}
-		u.s = u.reopen(m.limits)
+		u.s = u.reopen(m.limits, rebuild)
 		u.watch()
-		return "reopen", "reopen"
+		return name, name
+	case op < 87:
+		seq := modelSeq(r, m)
+		switch r.Intn(5) {
+		case 0: // anywhere, often below the first sequence
+			seq = uint64(r.Intn(int(m.last + 1)))
+		case 1: // the last few, as a raft follower usually does
+			seq = m.last - min(m.last, uint64(1+r.Intn(3)))
+		}
+		want := m.truncate(seq)
+		got, err := u.s.Truncate(seq)
+		return same(fmt.Sprintf("Truncate(%d)", seq), []any{want, ""}, []any{got, errName(err)})
 	default:
 		// Loads are compared in checkSame after every step.
 		return "check", "check"

@@ -60,8 +60,9 @@ func crashSeeds() []int64 {
 	return seeds
 }
 
-// crashOp applies one random operation.
-func crashOp(t testing.TB, r *rand.Rand, s store.Store) {
+// crashOp applies one random operation. It reports whether the operation
+// made everything durable (Truncate does, as a Sync).
+func crashOp(t testing.TB, r *rand.Rand, s store.Store) (synced bool) {
 	st := s.State()
 	switch n := r.Intn(100); {
 	case n < 60:
@@ -93,14 +94,20 @@ func crashOp(t testing.TB, r *rand.Rand, s store.Store) {
 		if _, err := s.Purge(store.Purge{}); err != nil {
 			t.Fatalf("Purge all: %v", err)
 		}
+	case n < 91:
+		if _, err := s.Truncate(st.LastSeq - min(st.LastSeq, uint64(1+r.Intn(8)))); err != nil {
+			t.Fatalf("Truncate: %v", err)
+		}
+		return true
 	}
+	return false
 }
 
 // TestRecoveryPowerLoss runs a random workload and, at random points,
 // simulates a power loss that keeps only fsynced data. The store that
 // comes back must be exactly the store as it was after some operation
-// at or after the last explicit Sync (maintenance may sync later states
-// too, never half an operation).
+// at or after the last explicit Sync or Truncate (maintenance may sync
+// later states too, never half an operation).
 func TestRecoveryPowerLoss(t *testing.T) {
 	for _, seed := range crashSeeds() {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -113,8 +120,11 @@ func TestRecoveryPowerLoss(t *testing.T) {
 			since := []snapshot{snap(t, s)} // states since the last Sync
 			for cycle := range 25 {
 				for range 5 + r.Intn(60) {
-					crashOp(t, r, s)
+					synced := crashOp(t, r, s)
 					since = append(since, snap(t, s))
+					if synced {
+						since = since[len(since)-1:]
+					}
 					if r.Intn(15) == 0 {
 						if err := s.Sync(); err != nil {
 							t.Fatal(err)
@@ -155,9 +165,19 @@ func TestRecoveryPartialWriteback(t *testing.T) {
 			var synced snapshot
 			for cycle := range 20 {
 				for range 5 + r.Intn(80) {
-					crashOp(t, r, s)
+					truncated := crashOp(t, r, s)
 					for _, m := range snap(t, s).Msgs {
 						ever[m.Seq] = m
+					}
+					if truncated {
+						// Durable: nothing above it comes back, and a message
+						// stored again at a truncated sequence is a new one.
+						synced = snap(t, s)
+						for seq := range ever {
+							if seq > synced.State.LastSeq {
+								delete(ever, seq)
+							}
+						}
 					}
 					if r.Intn(10) == 0 {
 						if err := s.Sync(); err != nil {

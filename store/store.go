@@ -7,18 +7,19 @@ import (
 )
 
 // Store is the storage of one stream: an append-only log of messages
-// numbered by a sequence that only grows, with deletes, purges and limits.
-// FileStore and MemStore implement it with the same observable behaviour
-// (a model test holds them to it).
+// numbered by a sequence that only grows (unless truncated), with deletes,
+// purges and limits. FileStore and MemStore implement it with the same
+// observable behaviour (a model test holds them to it).
 //
 // Concurrency: every method is safe for concurrent use. Writes (Store,
-// StoreAt, Remove, Purge, Compact, UpdateLimits) are serialized; reads may
-// run alongside each other. Callbacks registered with OnRemove run
-// serialized with writes (under the writer lock, not the state lock): they
-// may call read methods, but not write methods.
+// StoreAt, Remove, Purge, Compact, Truncate, UpdateLimits) are
+// serialized; reads may run alongside each other. Callbacks registered
+// with OnRemove run serialized with writes (under the writer lock, not the
+// state lock): they may call read methods, but not write methods.
 //
 // Sequences start at 1 (or at the first StoreAt sequence). After a purge
 // or compact, numbering continues: first = last+1 when the store is empty.
+// Only Truncate moves the last sequence back.
 type Store interface {
 	// Store appends a message with the next sequence and the clock's
 	// current time. hdr and data are copied; the caller may reuse them.
@@ -57,6 +58,17 @@ type Store interface {
 	// store becomes empty with first = seq and last = seq-1.
 	Compact(seq uint64) (uint64, error)
 
+	// Truncate deletes every message above seq and makes seq the last
+	// sequence, so that the next Store gets seq+1 and StoreAt accepts
+	// seq+1 again: a raft log dropping the uncommitted tail a new leader
+	// overwrites. LastTime becomes the time of the newest message still
+	// stored (the one at seq, if stored), 0 if none is left. A seq at or
+	// above the last sequence changes nothing; one below first-1 empties
+	// the store with first = seq+1. It returns how many messages it
+	// deleted, each reported to OnRemove. A FileStore returns once the
+	// truncation is durable (it fsyncs under every SyncPolicy).
+	Truncate(seq uint64) (uint64, error)
+
 	// State returns counts and bounds. Subject counts are filled only when
 	// asked for with a filter (SubjectCounts).
 	State() State
@@ -67,7 +79,8 @@ type Store interface {
 
 	// OnRemove registers fn to be called with the sequence of every
 	// message the store removes by itself (limits, max age) or through
-	// Remove/Purge/Compact. Replaces any earlier callback; nil clears it.
+	// Remove/Purge/Compact/Truncate. Replaces any earlier callback; nil
+	// clears it.
 	OnRemove(fn func(seq uint64))
 
 	// UpdateLimits applies new limits and enforces them at once.
