@@ -294,6 +294,29 @@ func (c *cluster) propose(data []byte) Result {
 	return Result{}
 }
 
+// proposeAvoiding proposes on a leader other than member skip (which is
+// cut off and may still think it leads).
+func (c *cluster) proposeAvoiding(skip uint64, data []byte) Result {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for id, g := range c.groups {
+			if id == skip || !g.IsLeader() {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			res, err := g.Propose(ctx, data)
+			cancel()
+			if err == nil {
+				return res
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.t.Fatalf("proposal %q never applied", data)
+	return Result{}
+}
+
 // waitApplied waits until every running member applied index.
 func (c *cluster) waitApplied(index uint64) {
 	c.t.Helper()
