@@ -25,28 +25,8 @@ func writeFileAtomic(fsys store.FS, dir, name string, body []byte) error {
 	if err := mkdirDurable(fsys, dir); err != nil {
 		return fmt.Errorf("%w: %w", ErrMeta, err)
 	}
-	path := filepath.Join(dir, name)
-	tmp := path + tmpExt
-	f, err := fsys.Create(tmp)
-	if err != nil {
+	if err := store.WriteFileAtomic(fsys, filepath.Join(dir, name), body); err != nil {
 		return fmt.Errorf("%w: %w", ErrMeta, err)
-	}
-	_, werr := f.Write(body)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = fsys.Rename(tmp, path)
-	}
-	if werr != nil {
-		fsys.Remove(tmp)
-		return fmt.Errorf("%w: %w", ErrMeta, werr)
-	}
-	if err := fsys.SyncDir(dir); err != nil {
-		return fmt.Errorf("%w: sync dir: %w", ErrMeta, err)
 	}
 	return nil
 }

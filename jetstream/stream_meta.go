@@ -19,10 +19,7 @@ import (
 // never a torn one. Memory streams are not persisted: like the official
 // single server, they do not survive a restart.
 
-const (
-	metaName = "meta.json"
-	tmpExt   = ".tmp"
-)
+const metaName = "meta.json"
 
 type streamMeta struct {
 	Config  StreamConfig `json:"config"`

@@ -307,31 +307,11 @@ func (l *FileLog) writeSnapshot(snap *raftpb.Snapshot) error {
 
 func (l *FileLog) path(name string) string { return filepath.Join(l.dir, name) }
 
-// writeFile replaces name with body and its checksum: a temporary file,
-// fsynced, renamed over it, the directory fsynced.
+// writeFile replaces name with body and its checksum, atomically.
 func (l *FileLog) writeFile(name string, body []byte) error {
-	path := l.path(name)
-	tmp := path + ".tmp"
-	f, err := l.fsys.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("replica: %w", err)
-	}
 	b := binary.BigEndian.AppendUint32(append([]byte(nil), body...), crc32.Checksum(body, castagnoli))
-	_, werr := f.Write(b)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = l.fsys.Rename(tmp, path)
-	}
-	if werr == nil {
-		werr = l.fsys.SyncDir(l.dir)
-	}
-	if werr != nil {
-		return fmt.Errorf("replica: writing %s: %w", path, werr)
+	if err := store.WriteFileAtomic(l.fsys, l.path(name), b); err != nil {
+		return fmt.Errorf("replica: %w", err)
 	}
 	return nil
 }

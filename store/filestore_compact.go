@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"io"
 	"slices"
 )
@@ -237,30 +236,11 @@ func (s *FileStore) rewriteBlock(b *msgBlock) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data: temporary file, fsync, rename,
-// directory sync. It returns the new file opened for reading.
+// writeFileAtomic replaces path with data (WriteFileAtomic) and returns
+// the new file opened for reading.
 func (s *FileStore) writeFileAtomic(path string, data []byte) (File, error) {
-	tmp := path + tmpExt
-	f, err := s.fs.Create(tmp)
-	if err != nil {
-		return nil, fmt.Errorf("store: create %s: %w", tmp, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = s.fs.Rename(tmp, path)
-	}
-	if err == nil {
-		err = s.fs.SyncDir(s.cfg.Dir)
-	}
-	if err != nil {
-		s.fs.Remove(tmp)
-		return nil, fmt.Errorf("store: rewrite %s: %w", path, err)
+	if err := WriteFileAtomic(s.fs, path, data); err != nil {
+		return nil, err
 	}
 	return s.fs.Open(path)
 }

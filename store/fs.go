@@ -147,3 +147,32 @@ func sortedNames(names []string) []string {
 	slices.Sort(names)
 	return names
 }
+
+// WriteFileAtomic replaces path with data so that a crash leaves either
+// the old file or the new one: a temporary file next to it, fsynced,
+// renamed over it, and the directory fsynced.
+func WriteFileAtomic(fsys FS, path string, data []byte) error {
+	tmp := path + tmpExt
+	f, err := fsys.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", tmp, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsys.Rename(tmp, path)
+	}
+	if err == nil {
+		err = fsys.SyncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		fsys.Remove(tmp)
+		return fmt.Errorf("store: write %s: %w", path, err)
+	}
+	return nil
+}
