@@ -31,6 +31,10 @@ type Group struct {
 	lead     atomic.Uint64 // the leader this member knows, 0 for none
 	term     atomic.Uint64
 	leader   atomic.Bool // this member is the leader
+	// leadTerm is the term this member leads in, 0 when it does not
+	// lead: one value, so a reader never pairs a new term with an old
+	// leadership.
+	leadTerm atomic.Uint64
 	applied  atomic.Uint64
 	onLeader func(leader uint64)
 
@@ -117,6 +121,9 @@ func (g *Group) Leader() uint64 { return g.lead.Load() }
 
 // IsLeader reports whether this member is the leader.
 func (g *Group) IsLeader() bool { return g.leader.Load() }
+
+// LeaderTerm is the term in which this member is the leader, or 0.
+func (g *Group) LeaderTerm() uint64 { return g.leadTerm.Load() }
 
 // Term is the latest term this member knows.
 func (g *Group) Term() uint64 { return g.term.Load() }

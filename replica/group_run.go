@@ -162,6 +162,11 @@ func (g *Group) snapshot(applied uint64, cs *raftpb.ConfState) error {
 func (g *Group) leaderChanged(ss *raft.SoftState) {
 	was := g.leader.Load()
 	is := ss.RaftState == raft.StateLeader
+	if is {
+		g.leadTerm.Store(g.term.Load())
+	} else {
+		g.leadTerm.Store(0)
+	}
 	g.leader.Store(is)
 	old := g.lead.Swap(ss.Lead)
 	if was && !is {

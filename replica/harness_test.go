@@ -118,18 +118,19 @@ func (t netTransport) Send(_ string, msgs []*raftpb.Message) {
 	}
 }
 
-// listSM is a state machine that keeps every applied entry.
+// listSM is a state machine that keeps every applied entry with its
+// raft index.
 type listSM struct {
 	mu      sync.Mutex
 	entries [][]byte
-	index   uint64
+	indexes []uint64
 }
 
 func (s *listSM) Apply(index uint64, data []byte) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.entries = append(s.entries, bytes.Clone(data))
-	s.index = index
+	s.indexes = append(s.indexes, index)
 	return len(s.entries)
 }
 
@@ -139,25 +140,33 @@ func (s *listSM) Snapshot() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var b []byte
-	for _, e := range s.entries {
+	for i, e := range s.entries {
+		b = binary.AppendUvarint(b, s.indexes[i])
 		b = binary.AppendUvarint(b, uint64(len(e)))
 		b = append(b, e...)
 	}
 	return b, nil
 }
 
-func (s *listSM) Restore(index uint64, data []byte) error {
+func (s *listSM) Restore(_ uint64, data []byte) error {
 	var entries [][]byte
+	var indexes []uint64
 	for len(data) > 0 {
+		idx, k := binary.Uvarint(data)
+		if k <= 0 {
+			return fmt.Errorf("bad snapshot")
+		}
+		data = data[k:]
 		n, k := binary.Uvarint(data)
 		if k <= 0 || uint64(len(data)-k) < n {
 			return fmt.Errorf("bad snapshot")
 		}
 		entries = append(entries, bytes.Clone(data[k:k+int(n)]))
+		indexes = append(indexes, idx)
 		data = data[k+int(n):]
 	}
 	s.mu.Lock()
-	s.entries, s.index = entries, index
+	s.entries, s.indexes = entries, indexes
 	s.mu.Unlock()
 	return nil
 }
@@ -166,6 +175,18 @@ func (s *listSM) list() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([][]byte(nil), s.entries...)
+}
+
+// at returns the entry applied at raft index idx.
+func (s *listSM) at(idx uint64) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.indexes {
+		if x == idx {
+			return s.entries[i], true
+		}
+	}
+	return nil, false
 }
 
 // cluster is a test group of members on a memNet.
