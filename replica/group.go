@@ -28,9 +28,9 @@ type Group struct {
 	waiting waiters
 	skipTo  uint64 // entries up to here are in the state machine already
 
-	lead     atomic.Uint64 // the leader this member knows, 0 for none
-	term     atomic.Uint64
-	leader   atomic.Bool // this member is the leader
+	lead   atomic.Uint64 // the leader this member knows, 0 for none
+	term   atomic.Uint64
+	leader atomic.Bool // this member is the leader
 	// leadTerm is the term this member leads in, 0 when it does not
 	// lead: one value, so a reader never pairs a new term with an old
 	// leadership.
