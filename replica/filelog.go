@@ -66,7 +66,9 @@ const (
 	entrySubject = "e"
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// checksum is the CRC-32C of b (crc32 keeps the table after its first
+// use).
+func checksum(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
 
 // OpenFileLog opens (or creates) the log in cfg.Dir and loads it.
 func OpenFileLog(cfg FileLogConfig) (*FileLog, error) {
@@ -309,7 +311,7 @@ func (l *FileLog) path(name string) string { return filepath.Join(l.dir, name) }
 
 // writeFile replaces name with body and its checksum, atomically.
 func (l *FileLog) writeFile(name string, body []byte) error {
-	b := binary.BigEndian.AppendUint32(append([]byte(nil), body...), crc32.Checksum(body, castagnoli))
+	b := binary.BigEndian.AppendUint32(append([]byte(nil), body...), checksum(body))
 	if err := store.WriteFileAtomic(l.fsys, l.path(name), b); err != nil {
 		return fmt.Errorf("replica: %w", err)
 	}
@@ -335,7 +337,7 @@ func (l *FileLog) readFile(name string) ([]byte, error) {
 	if n, err := f.ReadAt(b, 0); err != nil && !(errors.Is(err, io.EOF) && n == len(b)) {
 		return nil, fmt.Errorf("replica: %s: %w", path, err)
 	}
-	if len(b) < 4 || crc32.Checksum(b[:len(b)-4], castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {
+	if len(b) < 4 || checksum(b[:len(b)-4]) != binary.BigEndian.Uint32(b[len(b)-4:]) {
 		return nil, fmt.Errorf("%w: %s fails its checksum", ErrCorruptLog, path)
 	}
 	return b[:len(b)-4], nil
