@@ -7,20 +7,23 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 )
 
 // Group is this server's member of one raft group. One goroutine (run)
-// drives the raft node: it ticks, saves what raft hands it to the log,
-// sends raft's messages, applies committed entries to the state machine
-// and answers the proposals that were made here.
+// owns the raft state machine (a raft.RawNode, touched by nothing else):
+// it ticks, steps peers' messages, takes proposals, saves what raft hands
+// it to the log, sends raft's messages, applies committed entries and
+// answers the proposals that were made here. Other goroutines reach it
+// through channels. A panic inside raft (it panics on a broken invariant,
+// such as a peer's commit index beyond our log) stops this group and is
+// logged; it does not take the server down.
 type Group struct {
 	opts Options
 	log  *slog.Logger
-	node raft.Node
+	rn   *raft.RawNode // run's alone
 	ls   LogStore
 	sm   StateMachine
 	tr   Transport
@@ -38,10 +41,17 @@ type Group struct {
 	applied  atomic.Uint64
 	onLeader func(leader uint64)
 
+	stepc chan *raftpb.Message // peers' messages
+	opc   chan func()          // proposals and other calls, run on run's goroutine
+
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when run has returned
 	quit     chan struct{}
 }
+
+// stepBacklog is how many peer messages wait for the group's goroutine
+// before more are dropped (raft retransmits).
+const stepBacklog = 4096
 
 // Start starts (or restarts, when ls already holds a state) this member
 // of a group. onLeader, when not nil, is called from the group's
@@ -55,6 +65,7 @@ func Start(opts Options, ls LogStore, sm StateMachine, tr Transport, onLeader fu
 	g := &Group{
 		opts: o, log: o.Logger.With("group", o.Name), ls: ls, sm: sm, tr: tr,
 		onLeader: onLeader, stopped: make(chan struct{}), quit: make(chan struct{}),
+		stepc: make(chan *raftpb.Message, stepBacklog), opc: make(chan func()),
 	}
 	hs, cs, err := ls.InitialState()
 	if err != nil {
@@ -94,6 +105,10 @@ func Start(opts Options, ls LogStore, sm StateMachine, tr Transport, onLeader fu
 		MaxUncommittedEntriesSize: 64 << 20,
 		Logger:                    raftLogger{g.log},
 	}
+	rn, err := raft.NewRawNode(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("replica: group %s: %w", o.Name, err)
+	}
 	if raft.IsEmptyHardState(hs) && len(cs.GetVoters()) == 0 && raft.IsEmptySnap(snap) {
 		if len(o.Peers) == 0 {
 			return nil, fmt.Errorf("replica: group %s: a new group needs its peers", o.Name)
@@ -102,10 +117,11 @@ func Start(opts Options, ls LogStore, sm StateMachine, tr Transport, onLeader fu
 		for i, id := range o.Peers {
 			peers[i] = raft.Peer{ID: id}
 		}
-		g.node = raft.StartNode(cfg, peers)
-	} else {
-		g.node = raft.RestartNode(cfg)
+		if err := rn.Bootstrap(peers); err != nil {
+			return nil, fmt.Errorf("replica: group %s: %w", o.Name, err)
+		}
 	}
+	g.rn = rn
 	go g.run(snap.GetMetadata().GetConfState())
 	return g, nil
 }
@@ -140,7 +156,12 @@ func (g *Group) Propose(ctx context.Context, data []byte) (Result, error) {
 		return Result{}, ErrNotLeader
 	}
 	seq, ch := g.waiting.add()
-	if err := g.node.Propose(ctx, encodeProposal(g.opts.ID, seq, data)); err != nil {
+	entry := encodeProposal(g.opts.ID, seq, data)
+	var err error
+	if cerr := g.call(ctx, func() { err = g.rn.Propose(entry) }); cerr != nil {
+		err = cerr
+	}
+	if err != nil {
 		g.waiting.forget(seq)
 		return Result{}, g.mapErr(err)
 	}
@@ -165,11 +186,15 @@ func (g *Group) changeMembers(ctx context.Context, t raftpb.ConfChangeType, id u
 	}
 	seq, ch := g.waiting.add()
 	cc := &raftpb.ConfChange{Type: &t, NodeId: &id, Context: encodeProposal(g.opts.ID, seq, nil)}
-	if err := g.node.ProposeConfChange(ctx, cc); err != nil {
+	var err error
+	if cerr := g.call(ctx, func() { err = g.rn.ProposeConfChange(cc) }); cerr != nil {
+		err = cerr
+	}
+	if err != nil {
 		g.waiting.forget(seq)
 		return g.mapErr(err)
 	}
-	_, err := g.wait(ctx, seq, ch)
+	_, err = g.wait(ctx, seq, ch)
 	return err
 }
 
@@ -195,38 +220,62 @@ func (g *Group) mapErr(err error) error {
 	return err
 }
 
-// Step hands the group a message from a peer (the transport calls it).
-func (g *Group) Step(m *raftpb.Message) {
+// call runs f on the group's goroutine and waits for it.
+func (g *Group) call(ctx context.Context, f func()) error {
+	done := make(chan struct{})
 	select {
-	case <-g.quit:
+	case g.opc <- func() { f(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.stopped:
+		return ErrStopped
+	}
+	select {
+	case <-done:
+		return nil
+	case <-g.stopped:
+		return ErrStopped
+	}
+}
+
+// Step hands the group a message from a peer (the transport calls it). It
+// never blocks: with the backlog full the message is dropped, as a lost
+// packet would be. Local messages (raft's own types) are refused: a
+// peer may not inject them.
+func (g *Group) Step(m *raftpb.Message) {
+	if raft.IsLocalMsg(m.GetType()) {
 		return
+	}
+	select {
+	case g.stepc <- m:
 	default:
 	}
-	// The context only bounds the hand-off to the raft goroutine.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	_ = g.node.Step(ctx, m)
-	cancel()
 }
 
 // ReportUnreachable tells raft a message to id could not be sent.
-func (g *Group) ReportUnreachable(id uint64) { g.node.ReportUnreachable(id) }
+func (g *Group) ReportUnreachable(id uint64) {
+	_ = g.call(context.Background(), func() { g.rn.ReportUnreachable(id) })
+}
 
 // TransferLeadership asks the leader to hand leadership to id (a step
-// down); it returns at once.
+// down); it returns once raft has taken the request.
 func (g *Group) TransferLeadership(ctx context.Context, id uint64) {
-	g.node.TransferLeadership(ctx, g.lead.Load(), id)
+	_ = g.call(ctx, func() { g.rn.TransferLeader(id) })
 }
 
 // Campaign makes this member start an election now.
-func (g *Group) Campaign(ctx context.Context) error { return g.mapErr(g.node.Campaign(ctx)) }
+func (g *Group) Campaign(ctx context.Context) error {
+	var err error
+	if cerr := g.call(ctx, func() { err = g.rn.Campaign() }); cerr != nil {
+		return cerr
+	}
+	return g.mapErr(err)
+}
 
 // Stop stops the member and waits for its goroutine. The log is the
 // caller's to close.
 func (g *Group) Stop() {
-	g.stopOnce.Do(func() {
-		close(g.quit)
-		g.node.Stop()
-	})
+	g.stopOnce.Do(func() { close(g.quit) })
 	<-g.stopped
 }
 

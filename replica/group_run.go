@@ -25,6 +25,11 @@ import (
 func (g *Group) run(cs *raftpb.ConfState) {
 	defer close(g.stopped)
 	defer g.waiting.failAll(ErrStopped)
+	defer func() {
+		if r := recover(); r != nil {
+			g.log.Error("replication stopped: raft failed", "panic", r)
+		}
+	}()
 	confState := proto.Clone(raftpb.EnsureConfState(cs)).(*raftpb.ConfState)
 	snapIndex := g.applied.Load()
 	if s, err := g.ls.Snapshot(); err == nil {
@@ -37,18 +42,21 @@ func (g *Group) run(cs *raftpb.ConfState) {
 		case <-g.quit:
 			return
 		case <-ticker.C:
-			g.node.Tick()
-		case rd := <-g.node.Ready():
-			if err := g.handleReady(&rd, &confState, &snapIndex); err != nil {
-				g.log.Error("replication stopped", "err", err)
-				g.stopOnce.Do(func() {
-					close(g.quit)
-					go g.node.Stop()
-				})
-				return
-			}
-			g.node.Advance()
+			g.rn.Tick()
+		case m := <-g.stepc:
+			_ = g.rn.Step(m) // a stale or unknown message is raft's to ignore
+		case f := <-g.opc:
+			f()
 		}
+		if !g.rn.HasReady() {
+			continue
+		}
+		rd := g.rn.Ready()
+		if err := g.handleReady(&rd, &confState, &snapIndex); err != nil {
+			g.log.Error("replication stopped", "err", err)
+			return
+		}
+		g.rn.Advance(rd)
 	}
 }
 
@@ -73,7 +81,7 @@ func (g *Group) handleReady(rd *raft.Ready, confState **raftpb.ConfState, snapIn
 		if m.GetType() == raftpb.MessageType_MsgSnap {
 			// Sent or dropped: the leader probes the follower again
 			// either way and resends what it still lacks.
-			g.node.ReportSnapshot(m.GetTo(), raft.SnapshotFinish)
+			g.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFinish)
 		}
 	}
 	if !raft.IsEmptySnap(snap) {
@@ -121,7 +129,7 @@ func (g *Group) apply(e *raftpb.Entry, confState **raftpb.ConfState) error {
 		if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
 			return fmt.Errorf("decoding the membership change at %d: %w", idx, err)
 		}
-		*confState = g.node.ApplyConfChange(&cc)
+		*confState = g.rn.ApplyConfChange(&cc)
 		g.log.Info("membership changed", "change", cc.GetType().String(), "member", cc.GetNodeId(),
 			"voters", (*confState).GetVoters())
 		if member, seq, _, ok := decodeProposal(cc.GetContext()); ok && member == g.opts.ID {
@@ -132,7 +140,7 @@ func (g *Group) apply(e *raftpb.Entry, confState **raftpb.ConfState) error {
 		if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
 			return fmt.Errorf("decoding the membership change at %d: %w", idx, err)
 		}
-		*confState = g.node.ApplyConfChange(&cc)
+		*confState = g.rn.ApplyConfChange(&cc)
 	}
 	g.applied.Store(idx)
 	return nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // Three members elect a leader and apply the same entries in the same
@@ -191,4 +193,31 @@ func TestGroupPartitionedLeaderLosesUncommitted(t *testing.T) {
 			t.Fatal("the isolated leader's entry was applied")
 		}
 	}
+}
+
+// A message that makes raft panic (a heartbeat from the leader with a
+// commit index far beyond the follower's log) stops that member's group,
+// logged, instead of the process; the others go on.
+func TestGroupPanicStopsOnlyTheGroup(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	c.propose([]byte("x"))
+	lead := c.leader()
+	var victim *Group
+	for id, g := range c.groups {
+		if id != lead.ID() {
+			victim = g
+			break
+		}
+	}
+	typ, to, from, term, commit := raftpb.MessageType_MsgHeartbeat, victim.ID(), lead.ID(), lead.Term(), uint64(1<<40)
+	victim.Step(&raftpb.Message{Type: &typ, To: &to, From: &from, Term: &term, Commit: &commit})
+	select {
+	case <-victim.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the member took an impossible commit index and went on")
+	}
+	c.net.detach(victim.ID())
+	delete(c.groups, victim.ID())
+	res := c.propose([]byte("after"))
+	c.waitApplied(res.Index)
 }

@@ -1,6 +1,10 @@
 package replica
 
-import "go.etcd.io/raft/v3"
+import (
+	"context"
+
+	"go.etcd.io/raft/v3"
+)
 
 // Status is a member's view of its group.
 type Status struct {
@@ -23,7 +27,10 @@ type PeerStatus struct {
 
 // Status returns this member's view of the group.
 func (g *Group) Status() Status {
-	rs := g.node.Status()
+	var rs raft.Status
+	if g.call(context.Background(), func() { rs = g.rn.Status() }) != nil {
+		return Status{ID: g.opts.ID, Applied: g.applied.Load()}
+	}
 	st := Status{ID: g.opts.ID, Leader: rs.Lead, Term: rs.GetTerm(), Applied: g.applied.Load(), Commit: rs.GetCommit()}
 	if rs.RaftState == raft.StateLeader {
 		for id, pr := range rs.Progress {
