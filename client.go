@@ -431,6 +431,9 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 	}
 	clear(c.subs)
 	c.mu.Unlock()
+	// Logged first, so the line is out before anything can observe the
+	// connection gone.
+	c.logClose(reason)
 	for _, sub := range subs {
 		c.srv.removeSub(sub)
 	}
@@ -441,6 +444,11 @@ func (c *client) markClosed(reason closeReason, flush bool) {
 		c.srv.dropLeaf(c)
 	}
 	close(c.closeCh)
+}
+
+// logClose logs why the connection closes, at the level the reason
+// deserves.
+func (c *client) logClose(reason closeReason) {
 	switch reason {
 	case reasonClientClosed, reasonServerShutdown, reasonLeafAdmission, reasonTLSHandshake:
 		// Refusals by admission rules and failed handshakes were logged

@@ -48,6 +48,10 @@ func (g *Group) run(cs *raftpb.ConfState) {
 		case f := <-g.opc:
 			f()
 		}
+		// Take whatever else is waiting before handling a Ready, so that
+		// the proposals and messages that arrived during the last fsync
+		// share the next one (group commit).
+		g.drain()
 		if !g.rn.HasReady() {
 			continue
 		}
@@ -57,6 +61,24 @@ func (g *Group) run(cs *raftpb.ConfState) {
 			return
 		}
 		g.rn.Advance(rd)
+	}
+}
+
+// drainMax bounds how many waiting events one Ready gathers.
+const drainMax = 1024
+
+// drain steps the waiting messages and runs the waiting calls, without
+// blocking.
+func (g *Group) drain() {
+	for range drainMax {
+		select {
+		case m := <-g.stepc:
+			_ = g.rn.Step(m)
+		case f := <-g.opc:
+			f()
+		default:
+			return
+		}
 	}
 }
 

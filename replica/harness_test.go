@@ -191,7 +191,7 @@ func (s *listSM) at(idx uint64) ([]byte, bool) {
 
 // cluster is a test group of members on a memNet.
 type cluster struct {
-	t      *testing.T
+	t      testing.TB
 	net    *memNet
 	ids    []uint64
 	opts   Options
@@ -212,12 +212,12 @@ func testLogger() *slog.Logger {
 
 // newCluster starts n members with fast ticks (10 ms: elections in
 // 100-200 ms).
-func newCluster(t *testing.T, n int, tune func(*Options)) *cluster {
+func newCluster(t testing.TB, n int, tune func(*Options)) *cluster {
 	return newClusterWith(t, n, tune, nil)
 }
 
 // newClusterWith is newCluster with members' logs from newLog.
-func newClusterWith(t *testing.T, n int, tune func(*Options), newLog func(id uint64) LogStore) *cluster {
+func newClusterWith(t testing.TB, n int, tune func(*Options), newLog func(id uint64) LogStore) *cluster {
 	c := &cluster{t: t, net: newMemNet(), groups: map[uint64]*Group{}, logs: map[uint64]LogStore{}, sms: map[uint64]*listSM{}, newLog: newLog}
 	for i := 1; i <= n; i++ {
 		c.ids = append(c.ids, uint64(i))
