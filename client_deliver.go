@@ -47,7 +47,7 @@ func (c *client) processMsg(subj, reply []byte, hdrSize int, msg []byte) {
 			// own clients, unless exported: the others are never
 			// announced, so what arrives from a route or leaf is not theirs.
 			if sub.routesOnly {
-				if kind == kindRoute {
+				if kind == kindRoute && c.speaksRaft() {
 					deliverInternal(sub, c.shownSubject(subj), reply, hdrSize, msg)
 					delivered = true
 				}

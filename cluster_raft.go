@@ -16,10 +16,20 @@ import (
 // by messages that arrive from a route. Clients and leaf connections
 // cannot publish into the raft subject space (processPub and the leaf's
 // LMSG drop it), so only a cluster member can speak raft to another.
+// Fern servers say so in their route INFO (fern_raft); a route to an
+// official server in a mixed cluster is told of no raft subject and what
+// it sends there is dropped, so an official server's clients cannot reach
+// Fern's raft either.
 
 // isRaftSubject reports whether subj is in the raft subject space.
 func isRaftSubject(subj []byte) bool {
 	return len(subj) >= len(replica.SubjectPrefix) && string(subj[:len(replica.SubjectPrefix)]) == replica.SubjectPrefix
+}
+
+// speaksRaft reports whether this route's peer is a Fern server, which
+// alone may send and hear raft traffic (route INFO fern_raft).
+func (c *client) speaksRaft() bool {
+	return c.route != nil && c.route.info.Raft
 }
 
 // raftHost is this server's end of the raft transport: its Mux gets the

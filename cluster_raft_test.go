@@ -1,11 +1,14 @@
 package fern
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,5 +204,61 @@ func TestRaftSubjectsClosedToClientsAndLeafs(t *testing.T) {
 	lf.subs.Match([]byte(replica.SubjectFor(target.g.ID())), &r)
 	if r.Len() != 0 {
 		t.Fatalf("the leaf knows of %d raft subscriptions", r.Len())
+	}
+}
+
+// A route from an official server (its INFO has no fern_raft) hears of
+// no raft subject and cannot speak raft: a forged heartbeat it sends is
+// not delivered, while its ordinary messages are.
+func TestRaftNotForOfficialRoutes(t *testing.T) {
+	servers := startCore(t, nil)
+	members := startRaftGroup(t, servers)
+	raftPropose(t, members, "x")
+	target := members[0]
+	sub := natsConn(t, target.s)
+	marker, err := sub.SubscribeSync("marker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	nc, err := net.Dial("tcp", target.s.ClusterAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	_ = nc.SetReadDeadline(time.Now().Add(clusterWait))
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "INFO ") {
+		t.Fatalf("no route INFO: %q", line)
+	}
+	fmt.Fprintf(nc, "CONNECT {\"name\":\"OFFICIAL\",\"cluster\":\"core\",\"headers\":true}\r\nINFO {\"server_id\":\"OFFICIAL\",\"cluster\":\"core\",\"port\":1,\"headers\":true}\r\n")
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(line, replica.SubjectPrefix) {
+			t.Fatalf("the official route heard of a raft subject: %q", line)
+		}
+		if line == "PING\r\n" { // the end of the interest snapshot
+			fmt.Fprintf(nc, "PONG\r\n")
+			break
+		}
+	}
+	term := target.g.Term()
+	typ, to, from, high := raftpb.MessageType_MsgHeartbeat, target.g.ID(), uint64(99), term+1000
+	frame, err := replica.AppendFrame(nil, "test", &raftpb.Message{Type: &typ, To: &to, From: &from, Term: &high})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(nc, "RMSG $G %s %d\r\n%s\r\nRMSG $G marker 2\r\nok\r\n", replica.SubjectFor(target.g.ID()), len(frame), frame)
+	if _, err := marker.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("the official route's ordinary message: %v", err)
+	}
+	if target.g.Term() >= high {
+		t.Fatalf("a raft frame from an official route reached the member: term %d", target.g.Term())
 	}
 }

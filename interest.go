@@ -57,7 +57,11 @@ func (s *Server) announceLocked(sub *subscription, add bool) {
 	if sub.announced() {
 		ch := countInterest(s.interest, sub, add)
 		if ch.Announce {
+			raft := sub.routesOnly
 			for _, r := range s.routes {
+				if raft && !r.speaksRaft() {
+					continue
+				}
 				r.sendInterest(sub.subject, sub.queue, ch.Sub, ch.Weight)
 			}
 		}

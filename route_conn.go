@@ -302,6 +302,7 @@ func (s *Server) routeInfoJSONLocked(gossipIP, compression string) []byte {
 		Dynamic:     s.clusterDynamic,
 		AuthReq:     s.opts.Cluster.User != "",
 		Compression: compression,
+		Raft:        true,
 	}
 	if info.Host == "" {
 		info.Host = s.opts.Host

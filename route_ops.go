@@ -256,7 +256,11 @@ func (s *Server) registerRoute(c *client) bool {
 	// The snapshot is taken under s.mu, which also orders every later
 	// RS+/RS- after it.
 	c.mu.Lock()
+	raft := c.speaksRaft()
 	s.interest.Each(func(subj, queue string, weight int32) {
+		if !raft && isRaftSubject([]byte(subj)) {
+			return // an official server hears nothing of Fern's raft
+		}
 		c.out = appendInterest(c.out, kindRoute, subj, queue, true, weight)
 	})
 	c.out = protocol.AppendPing(c.out)

@@ -24,6 +24,10 @@ type Info struct {
 	AuthReq    bool   `json:"auth_required,omitempty"`
 	// LeafNodeURLs are where this server accepts leaf connections.
 	LeafNodeURLs []string `json:"leafnode_urls,omitempty"`
+	// Raft is set by Fern servers: the sender speaks Fern's raft
+	// ($FRG subjects) over this route. Official servers ignore the field
+	// and never set it, so they neither hear of nor may send raft traffic.
+	Raft bool `json:"fern_raft,omitempty"`
 
 	// Fields an official server may send that Fern reads but never sets.
 	RoutePoolSize int    `json:"route_pool_size,omitempty"`
